@@ -1,0 +1,1 @@
+"""Running as an appliance: systemd notifications, first-boot provisioning, diagnostics."""

@@ -1,0 +1,403 @@
+"""Settings: one TOML file, loaded and checked once at start-up.
+
+Every setting has a default, so an empty file (or none at all) gives the demo kiosk. A bad file
+stops start-up with one line that names the setting and says what is expected::
+
+    [sale] max_amount_cents: expected a whole number of cents, got "12.50"
+
+The API key is never in this file's dataclasses' repr, and is read from an environment variable or
+a file of its own (a systemd credential on the appliance).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import ConfigError
+
+LANGUAGES = ("en", "de", "fi")
+INVOICE_NETWORKS = {
+    # network name -> BOLT11 human-readable prefix after "ln"
+    "mainnet": "bc",
+    "testnet": "tb",
+    "signet": "tbs",
+    "regtest": "bcrt",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShopSettings:
+    name: str = "Lightning Shop"
+    """Shown on the idle screen and printed on receipts."""
+    address_lines: tuple[str, ...] = ()
+    """Printed under the name on receipts."""
+    logo: str = ""
+    """Path to a PNG shown on the idle screen instead of the name; empty for none."""
+    language: str = "en"
+    """Customer-facing language and number format: en, de or fi."""
+    terminal_id: str = "K1"
+    """Short id of this kiosk; generated sale references start with it (letters, digits, '-')."""
+    timezone: str = ""
+    """IANA zone for receipts and reports (e.g. Europe/Helsinki); empty uses the system's."""
+
+    def check(self) -> None:
+        _require(self.language in LANGUAGES, "shop", "language", f"one of {', '.join(LANGUAGES)}", self.language)
+        _require(bool(re.fullmatch(r"[A-Za-z0-9-]{1,12}", self.terminal_id)), "shop", "terminal_id",
+                 "1 to 12 letters, digits or '-'", self.terminal_id)
+        if self.timezone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                _require(False, "shop", "timezone", "an IANA time zone such as Europe/Berlin", self.timezone)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleSettings:
+    max_amount_cents: int = 100_000
+    """Largest amount the kiosk will charge, in cents (default 1 000,00 €)."""
+    poll_interval_s: float = 0.5
+    """How often the session status is asked while the customer pays (Mion suggests 0.5 to 1 s)."""
+    refresh_margin_s: float = 10.0
+    """The customer never sees an invoice with less than this left: a fresh one replaces it."""
+    refresh_lead_s: float = 10.0
+    """How long before the margin the next invoice is requested, so the swap is seamless."""
+    session_lifetime_s: int = 300
+    """How long Mion keeps the payment session open; the sale expires after it."""
+    late_grace_s: float = 120.0
+    """After the session expired, how long the kiosk keeps checking for a late payment."""
+    paid_screen_s: float = 6.0
+    """Seconds the paid screen stays before the kiosk returns to idle."""
+    message_screen_s: float = 6.0
+    """Seconds an expired/cancelled/error screen stays before returning to idle."""
+    max_backoff_s: float = 8.0
+    """Longest wait between retries while Mion cannot be reached."""
+    recovery_unpayable: str = "expired"
+    """How an unfinished sale found at start-up that can no longer be paid ends: expired or cancelled."""
+
+    def check(self) -> None:
+        _require(1 <= self.max_amount_cents <= 100_000_000, "sale", "max_amount_cents",
+                 "a whole number of cents from 1 to 100000000", self.max_amount_cents)
+        _require(0.1 <= self.poll_interval_s <= 10, "sale", "poll_interval_s", "seconds from 0.1 to 10",
+                 self.poll_interval_s)
+        _require(0 <= self.refresh_margin_s <= 60, "sale", "refresh_margin_s", "seconds from 0 to 60",
+                 self.refresh_margin_s)
+        _require(0 <= self.refresh_lead_s <= 60, "sale", "refresh_lead_s", "seconds from 0 to 60", self.refresh_lead_s)
+        _require(30 <= self.session_lifetime_s <= 86_400, "sale", "session_lifetime_s",
+                 "seconds from 30 to 86400", self.session_lifetime_s)
+        _require(0 <= self.late_grace_s <= 3600, "sale", "late_grace_s", "seconds from 0 to 3600", self.late_grace_s)
+        _require(1 <= self.paid_screen_s <= 600, "sale", "paid_screen_s", "seconds from 1 to 600", self.paid_screen_s)
+        _require(1 <= self.message_screen_s <= 600, "sale", "message_screen_s", "seconds from 1 to 600",
+                 self.message_screen_s)
+        _require(self.poll_interval_s <= self.max_backoff_s <= 120, "sale", "max_backoff_s",
+                 "seconds from poll_interval_s to 120", self.max_backoff_s)
+        _require(self.recovery_unpayable in ("expired", "cancelled"), "sale", "recovery_unpayable",
+                 "expired or cancelled", self.recovery_unpayable)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MionPaths:
+    """Every Mion path in one table. ``{id}`` and ``{reference}`` are filled in, URL-quoted."""
+
+    create_session: str = "POST /payment-sessions"
+    create_attempt: str = "POST /payment-sessions/{id}/payment-attempts"
+    session_status: str = "GET /payment-sessions/{id}/status"
+    session_by_id: str = "GET /payment-sessions/{id}"
+    session_by_reference: str = "GET /payment-sessions?reference={reference}"
+
+    def check(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            _require(bool(re.fullmatch(r"(GET|POST|PUT|PATCH) /\S*", value)), "mion.paths", f.name,
+                     "a method and a path such as \"GET /payment-sessions/{id}\"", value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MionSettings:
+    base_url: str = "https://api.mion.group"
+    """Where Mion's API lives. Demo mode replaces it with the built-in simulator."""
+    auth_header: str = "Authorization"
+    """Name of the header that carries the API key."""
+    auth_scheme: str = "Bearer"
+    """Written before the key in that header; empty to send the bare key."""
+    api_key_env: str = "MION_API_KEY"
+    """Environment variable holding the API key."""
+    api_key_file: str = ""
+    """File holding the API key (takes precedence); a systemd credential name also works."""
+    session_expiry_field: str = "expiresAt"
+    """Name of the session request's expiry field (sent as an ISO 8601 UTC time)."""
+    invoice_network: str = "mainnet"
+    """Invoices for any other network are refused: mainnet, testnet, signet or regtest."""
+    connect_timeout_s: float = 3.05
+    read_timeout_s: float = 5.0
+    paths: MionPaths = field(default_factory=MionPaths)
+
+    def check(self) -> None:
+        _require(bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", self.base_url)), "mion", "base_url",
+                 "an http(s) URL such as https://api.mion.group", self.base_url)
+        _require(bool(re.fullmatch(r"[A-Za-z0-9-]+", self.auth_header)), "mion", "auth_header",
+                 "an HTTP header name", self.auth_header)
+        _require(self.invoice_network in INVOICE_NETWORKS, "mion", "invoice_network",
+                 f"one of {', '.join(INVOICE_NETWORKS)}", self.invoice_network)
+        _require(0.1 <= self.connect_timeout_s <= 60, "mion", "connect_timeout_s", "seconds from 0.1 to 60",
+                 self.connect_timeout_s)
+        _require(0.1 <= self.read_timeout_s <= 120, "mion", "read_timeout_s", "seconds from 0.1 to 120",
+                 self.read_timeout_s)
+        self.paths.check()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisplaySettings:
+    fullscreen: bool = True
+    width: int = 0
+    """Window or mode width in pixels; 0 takes the screen's own size."""
+    height: int = 0
+    rotate: int = 0
+    """Rotation done in software, in degrees: 0, 90, 180 or 270 (portrait panels)."""
+    dim_after_s: float = 0
+    """Dim the idle screen after this many seconds without a sale; 0 never dims."""
+
+    def check(self) -> None:
+        _require(self.rotate in (0, 90, 180, 270), "display", "rotate", "0, 90, 180 or 270", self.rotate)
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            _require(value == 0 or 320 <= value <= 7680, "display", name, "0 (screen size) or 320 to 7680", value)
+        _require(self.dim_after_s >= 0, "display", "dim_after_s", "seconds, 0 or more", self.dim_after_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PosSettings:
+    enabled: bool = False
+    port: str = ""
+    """Serial port path (prefer /dev/serial/by-id/...) or a pyserial URL such as loop://."""
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: int = 1
+    mode: str = "line"
+    """line: the kiosk's own line protocol (docs/pos-protocol.md); pole: emulate a pole display."""
+    pole_command_set: str = "cd5220"
+    """In pole mode: cd5220, epson, logic_controls or aedex."""
+    total_pattern: str = r"TOTAL\D*?(\d+[.,]\d{2})"
+    """In pole mode: regular expression whose first group is the total amount."""
+    on_total: str = "wait_key"
+    """In pole mode: start the sale at once (start) or wait for the cashier's Lightning key (wait_key)."""
+    busy_policy: str = "refuse"
+    """A new sale while one is open: refuse it, or replace (cancel) the open one."""
+
+    def check(self) -> None:
+        _require(not self.enabled or bool(self.port), "pos", "port", "a serial port path when pos is enabled",
+                 self.port)
+        _require(self.baudrate in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200), "pos", "baudrate",
+                 "a standard baud rate such as 9600", self.baudrate)
+        _require(self.bytesize in (7, 8), "pos", "bytesize", "7 or 8", self.bytesize)
+        _require(self.parity in ("N", "E", "O"), "pos", "parity", "N, E or O", self.parity)
+        _require(self.stopbits in (1, 2), "pos", "stopbits", "1 or 2", self.stopbits)
+        _require(self.mode in ("line", "pole"), "pos", "mode", "line or pole", self.mode)
+        _require(self.pole_command_set in ("cd5220", "epson", "logic_controls", "aedex"), "pos",
+                 "pole_command_set", "cd5220, epson, logic_controls or aedex", self.pole_command_set)
+        _require(self.on_total in ("start", "wait_key"), "pos", "on_total", "start or wait_key", self.on_total)
+        _require(self.busy_policy in ("refuse", "replace"), "pos", "busy_policy", "refuse or replace",
+                 self.busy_policy)
+        try:
+            compiled = re.compile(self.total_pattern)
+        except re.error as exc:
+            raise ConfigError(f"[pos] total_pattern: not a valid regular expression ({exc})") from exc
+        _require(compiled.groups >= 1, "pos", "total_pattern", "a regular expression with one group for the amount",
+                 self.total_pattern)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LightSettings:
+    enabled: bool = True
+    pin: str = "GPIO17"
+    """gpiozero pin name of the status LED."""
+    active_high: bool = True
+    paid_on_s: float = 5.0
+    """How long the LED stays solid after a payment."""
+    buzzer_pin: str = ""
+    """gpiozero pin name of an optional buzzer; empty for none."""
+    sound: bool = False
+    """Play a short chime through the audio output on paid."""
+
+    def check(self) -> None:
+        _require(bool(re.fullmatch(r"(GPIO|BOARD|BCM)?\d{1,2}", self.pin)), "light", "pin",
+                 "a pin name such as GPIO17 or BOARD11", self.pin)
+        _require(not self.buzzer_pin or bool(re.fullmatch(r"(GPIO|BOARD|BCM)?\d{1,2}", self.buzzer_pin)), "light",
+                 "buzzer_pin", "empty or a pin name such as GPIO18", self.buzzer_pin)
+        _require(0 < self.paid_on_s <= 600, "light", "paid_on_s", "seconds from 0 to 600", self.paid_on_s)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrinterSettings:
+    kind: str = "none"
+    """none, usb, serial, network, file (a device file such as /dev/usb/lp0) or dummy."""
+    usb_id: str = ""
+    """For usb: vendor:product in hex, e.g. 04b8:0202."""
+    device: str = ""
+    """For serial and file: the device path."""
+    host: str = ""
+    """For network: host name or address."""
+    port: int = 9100
+    baudrate: int = 9600
+    profile: str = ""
+    """python-escpos printer profile (e.g. TM-T20II); empty for the generic one."""
+    paper_mm: int = 80
+    """Paper width: 58 or 80."""
+    receipt_qr: bool = False
+    """Print a QR code with the Mion payment session id on the receipt."""
+    footer: str = "Payment slip - not a tax receipt"
+    merchant_copy: bool = False
+
+    def check(self) -> None:
+        kinds = ("none", "usb", "serial", "network", "file", "dummy")
+        _require(self.kind in kinds, "printer", "kind", ", ".join(kinds), self.kind)
+        _require(self.paper_mm in (58, 80), "printer", "paper_mm", "58 or 80", self.paper_mm)
+        if self.kind == "usb":
+            _require(bool(re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", self.usb_id)), "printer", "usb_id",
+                     "vendor:product in hex such as 04b8:0202", self.usb_id)
+        if self.kind in ("serial", "file"):
+            _require(bool(self.device), "printer", "device", f"a device path for a {self.kind} printer", self.device)
+        if self.kind == "network":
+            _require(bool(self.host), "printer", "host", "a host name or address for a network printer", self.host)
+        _require(1 <= self.port <= 65535, "printer", "port", "a TCP port from 1 to 65535", self.port)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    shop: ShopSettings = field(default_factory=ShopSettings)
+    sale: SaleSettings = field(default_factory=SaleSettings)
+    mion: MionSettings = field(default_factory=MionSettings)
+    display: DisplaySettings = field(default_factory=DisplaySettings)
+    pos: PosSettings = field(default_factory=PosSettings)
+    light: LightSettings = field(default_factory=LightSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+
+    def check(self) -> None:
+        for f in dataclasses.fields(self):
+            getattr(self, f.name).check()
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and check the TOML file at ``path`` (None: all defaults).
+
+    Raises:
+        ConfigError: one line naming the first bad setting and what is expected.
+    """
+    if path is None:
+        data: dict[str, Any] = {}
+    else:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {path} does not exist") from exc
+        except OSError as exc:
+            raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    settings = _build(Settings, data, "")
+    settings.check()
+    return settings
+
+
+def read_api_key(mion: MionSettings, environ: typing.Mapping[str, str] | None = None) -> str | None:
+    """The API key from ``api_key_file`` (or a systemd credential of that name) or ``api_key_env``.
+
+    Returns None when no key is configured. The key is stripped of surrounding white space.
+
+    Raises:
+        ConfigError: the file is named but cannot be read or is empty. The message never holds the key.
+    """
+    env = os.environ if environ is None else environ
+    if mion.api_key_file:
+        candidate = Path(mion.api_key_file)
+        cred_dir = env.get("CREDENTIALS_DIRECTORY")
+        if not candidate.is_absolute() and cred_dir:
+            candidate = Path(cred_dir) / candidate
+        try:
+            key = candidate.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"[mion] api_key_file: cannot read {candidate}: {exc.strerror}") from exc
+        if not key:
+            raise ConfigError(f"[mion] api_key_file: {candidate} is empty")
+        return key
+    key = env.get(mion.api_key_env, "").strip()
+    return key or None
+
+
+# --- the generic TOML -> dataclass mapping -----------------------------------------------------------
+
+
+def _build(cls: type[Any], data: object, where: str) -> Any:
+    section = f"[{where}] " if where else ""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{section.strip() or 'config'}: expected a table of settings")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [key for key in data if key not in fields]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, list(fields), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known settings: {', '.join(fields)}"
+        raise ConfigError(f"{section}{key}: unknown setting{hint}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        kwargs[name] = _convert(hints[name], value, where, name)
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: object, where: str, name: str) -> Any:
+    label = f"[{where}] {name}" if where else name
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, f"{where}.{name}" if where else name)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label}: expected true or false, got {_show(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{label}: expected a whole number, got {_show(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{label}: expected a number, got {_show(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{label}: expected a text in quotes, got {_show(value)}")
+        return value
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{label}: expected a list of texts such as [\"a\", \"b\"], got {_show(value)}")
+        return tuple(value)
+    if isinstance(hint, types.UnionType):  # pragma: no cover - no such settings yet
+        raise ConfigError(f"{label}: unsupported setting type")
+    raise ConfigError(f"{label}: unsupported setting type")  # pragma: no cover
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _require(ok: bool, section: str, name: str, expected: str, got: object) -> None:
+    if not ok:
+        raise ConfigError(f"[{section}] {name}: expected {expected}, got {_show(got)}")

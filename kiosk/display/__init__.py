@@ -1,0 +1,1 @@
+"""Drawing the customer screen with pygame."""

@@ -1,0 +1,1 @@
+"""Where sales come from: the keypad and the till's serial link."""

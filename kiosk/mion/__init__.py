@@ -1,0 +1,1 @@
+"""Talking to Mion: the HTTP client and the built-in simulator."""

@@ -1,0 +1,1 @@
+"""What happens on paid: status light, buzzer, receipt printer."""
