@@ -1,0 +1,486 @@
+"""The register: the sale state machine. Pure: events and the time in, effects out.
+
+Theory of operation
+-------------------
+One sale is on screen at a time. A sale starts from the keypad (``KeyPressed`` ... ENTER gives a
+``RequestSale`` effect; the app answers with ``SaleRequested`` carrying a fresh reference) or from the
+till (``SaleRequested`` directly). It then walks::
+
+    CREATING_SESSION -> CREATING_ATTEMPT -> AWAITING_PAYMENT -> PAID
+                                         \\-> EXPIRED | CANCELLED | BLOCKED | ERROR
+
+Every step is journaled before it is acted on: the ``Record*`` effect always precedes the effect it
+describes. Requests to Mion are effects too; their answers come back as events naming the sale's
+reference, so an answer that arrives after its sale ended is never applied to the next one.
+
+Money rules, in order of importance:
+
+* Paid means a ``StatusReceived`` whose status carries ``paidAt``. Nothing else ends a sale as paid.
+* A session-create whose outcome is unknown is followed by a lookup by reference, never a blind second
+  create, so one sale has at most one Mion session.
+* The shown invoice leaves the screen ``refresh_margin_s`` before it expires; a fresh attempt is asked
+  for ``refresh_lead_s`` before that, so the swap is seamless.
+* A sale ends as EXPIRED only after Mion answered, after the session's expiry, without ``paidAt``. While
+  Mion cannot be reached the sale stays open and the screen says the kiosk is checking.
+* A sale that ended unpaid after its invoice was shown is watched for ``late_grace_s`` more: a payment
+  arriving then is recorded (late), printed and reported.
+
+Timers act only when the app passes the time: every ``handle`` call carries ``now`` and the app calls
+``handle(Tick(), now)`` by ``next_deadline``. Transitions are the table ``TRANSITIONS`` below: a pair of
+(phase, event type) not in it raises ``IllegalTransition`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kiosk.core import effects as fx
+from kiosk.core import events as ev
+from kiosk.core.entry import AmountEntry
+from kiosk.core.events import Failure, Key, Request
+from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
+from kiosk.core.register_view import derive_view, next_deadline
+from kiosk.core.sale import Ending, Sale, Timing, Watch, secs
+from kiosk.core.view import MessageKind, View
+from kiosk.errors import IllegalTransition
+
+Effects = list[fx.Effect]
+P = Phase
+ANY_FINAL = (P.PAID, P.EXPIRED, P.CANCELLED, P.BLOCKED, P.ERROR)
+ANSWERS = (ev.SessionCreated, ev.SessionLookedUp, ev.AttemptCreated, ev.StatusReceived, ev.RequestFailed)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    handler: str
+    """Name of the Register method that handles the event."""
+    targets: frozenset[Phase]
+    """The phases the register may be in afterwards."""
+
+
+def _table() -> dict[tuple[Phase, type], Transition]:
+    t: dict[tuple[Phase, type], Transition] = {}
+
+    def allow(phases: tuple[Phase, ...], event: type, handler: str, *targets: Phase, stay: bool = True) -> None:
+        for phase in phases:
+            t[(phase, event)] = Transition(handler, frozenset(targets + ((phase,) if stay else ())))
+
+    idle_like = (P.IDLE, P.ENTERING_AMOUNT) + ANY_FINAL
+    opened = (P.CREATING_SESSION, P.CREATING_ATTEMPT, P.AWAITING_PAYMENT)
+    everywhere = idle_like + opened
+
+    allow(everywhere, ev.Tick, "_on_tick", P.IDLE, P.ERROR, P.EXPIRED, P.CANCELLED)
+    allow(everywhere, ev.PoleUpdated, "_on_pole")
+    allow(idle_like, ev.KeyPressed, "_on_key_idle", P.IDLE, P.ENTERING_AMOUNT)
+    allow(opened, ev.KeyPressed, "_on_key_open", P.CANCELLED)
+    allow(idle_like, ev.SaleRequested, "_on_sale_requested", P.CREATING_SESSION, stay=False)
+    allow((P.ENTERING_AMOUNT,), ev.CancelRequested, "_on_cancel_entry", P.IDLE, stay=False)
+    allow(opened, ev.CancelRequested, "_on_cancel", P.CANCELLED, stay=False)
+    allow((P.IDLE,), ev.Recovered, "_on_recovered", P.CREATING_SESSION, P.CREATING_ATTEMPT, P.AWAITING_PAYMENT)
+    # Answers for a sale that is no longer open only matter if they reveal a late payment.
+    for answer in ANSWERS:
+        allow(idle_like, answer, "_on_closed_answer", P.PAID)
+    allow(opened, ev.SessionCreated, "_on_session", P.CREATING_ATTEMPT, P.PAID)
+    allow(opened, ev.SessionLookedUp, "_on_lookup", P.CREATING_ATTEMPT, P.PAID, P.ERROR)
+    allow(opened, ev.AttemptCreated, "_on_attempt", P.AWAITING_PAYMENT, P.BLOCKED, P.PAID)
+    allow(opened, ev.StatusReceived, "_on_status", P.PAID, P.EXPIRED, P.CANCELLED, P.AWAITING_PAYMENT)
+    allow(opened, ev.RequestFailed, "_on_failure", P.ERROR, P.BLOCKED, P.PAID)
+    return t
+
+
+TRANSITIONS: dict[tuple[Phase, type], Transition] = _table()
+LIGHT_FOR_PHASE = {P.PAID: fx.Light.PAID, P.ERROR: fx.Light.ERROR, P.BLOCKED: fx.Light.ERROR}
+
+
+class Register:
+    """The sale state machine. See the module docstring."""
+
+    def __init__(self, timing: Timing, *, shop_name: str = "", logo_path: str | None = None) -> None:
+        self.timing = timing
+        self.shop_name = shop_name
+        self.logo_path = logo_path
+        self.phase = P.IDLE
+        self.sale: Sale | None = None
+        self.entry = AmountEntry()
+        self.entry_touched_at: datetime | None = None
+        self.ending: Ending | None = None
+        self.watches: dict[str, Watch] = {}
+        self.pole_lines: tuple[str, str] | None = None
+        self.pending_total_cents: int | None = None
+        self.idle_since: datetime | None = None
+
+    # --- the public surface -------------------------------------------------------------------------
+
+    def handle(self, event: ev.Event, now: datetime) -> Effects:
+        """Apply one event at time ``now``; return the effects to carry out, in order.
+
+        Raises:
+            IllegalTransition: the event is not allowed in the current phase; nothing changed.
+        """
+        transition = TRANSITIONS.get((self.phase, type(event)))
+        if transition is None:
+            raise IllegalTransition(f"{type(event).__name__} is not allowed while {self.phase.value}")
+        before = self.phase
+        handler: Callable[[ev.Event, datetime], Effects] = getattr(self, transition.handler)
+        out = handler(event, now)
+        if self.phase is not before:
+            out.extend(self._entered(before, now))
+        assert self.phase in transition.targets, (before, event, self.phase)
+        return out
+
+    def view(self, now: datetime) -> View:
+        """What the screen shows now."""
+        return derive_view(self, now)
+
+    def next_deadline(self, now: datetime) -> datetime | None:
+        """The next moment a ``Tick`` may change something (None: nothing is timed)."""
+        return next_deadline(self, now)
+
+    @property
+    def open_reference(self) -> str | None:
+        """The reference of the sale in progress, if one is."""
+        return self.sale.reference if self.sale is not None and self.phase in OPEN_PHASES else None
+
+    # --- keypad, pole, new sales ----------------------------------------------------------------------
+
+    def _on_key_idle(self, event: ev.KeyPressed, now: datetime) -> Effects:
+        key = event.key
+        if key is Key.CANCEL:
+            self._go_idle(now)
+            return []
+        if key is Key.LIGHTNING:
+            if self.phase is P.IDLE and self.pending_total_cents is not None:
+                return [fx.RequestSale(amount_cents=self.pending_total_cents, source=SaleSource.POLE)]
+            return []
+        if self.phase is not P.ENTERING_AMOUNT:
+            if key in (Key.ENTER, Key.BACKSPACE):
+                return []
+            self.phase = P.ENTERING_AMOUNT
+            self.entry = AmountEntry()
+            self.ending = None
+        self.entry_touched_at = now
+        if key.digit is not None:
+            self.entry = self.entry.press_digit(key.digit)
+        elif key is Key.SEPARATOR:
+            self.entry = self.entry.press_separator()
+        elif key is Key.BACKSPACE:
+            self.entry = self.entry.press_backspace()
+            if not self.entry.typed:
+                self._go_idle(now)
+        elif key is Key.ENTER:
+            self.entry = self.entry.validate(self.timing.max_amount_cents)
+            cents = self.entry.amount_cents
+            if self.entry.error is None and cents is not None:
+                return [fx.RequestSale(amount_cents=cents, source=SaleSource.KEYPAD)]
+        return []
+
+    def _on_key_open(self, event: ev.KeyPressed, now: datetime) -> Effects:
+        if event.key is Key.CANCEL:
+            return self._on_cancel(ev.CancelRequested(), now)
+        return []
+
+    def _on_pole(self, event: ev.PoleUpdated, now: datetime) -> Effects:
+        self.pole_lines = event.lines
+        self.pending_total_cents = event.total_cents
+        return []
+
+    def _on_sale_requested(self, event: ev.SaleRequested, now: datetime) -> Effects:
+        if not 1 <= event.amount_cents <= self.timing.max_amount_cents:
+            raise IllegalTransition(f"amount {event.amount_cents} cents is outside 1..{self.timing.max_amount_cents}")
+        self.sale = Sale(
+            reference=event.reference,
+            amount_cents=event.amount_cents,
+            source=event.source,
+            started_at=now,
+            session_expires_at=now + secs(self.timing.session_lifetime_s),
+        )
+        self.phase = P.CREATING_SESSION
+        self.entry = AmountEntry()
+        self.ending = None
+        if event.source is SaleSource.POLE:
+            self.pending_total_cents = None
+        self.sale.in_flight.add(Request.CREATE_SESSION)
+        return [
+            fx.RecordSale(reference=event.reference, amount_cents=event.amount_cents, source=event.source),
+            fx.CreateSession(reference=event.reference, amount_cents=event.amount_cents,
+                             expires_at=self.sale.session_expires_at),
+        ]
+
+    def _on_recovered(self, event: ev.Recovered, now: datetime) -> Effects:
+        """Resume the newest unfinished sale on screen; watch the others until their truth is known."""
+        out: Effects = []
+        for index, found in enumerate(sorted(event.sales, key=lambda s: s.created_at, reverse=True)):
+            expires_at = found.created_at + secs(self.timing.session_lifetime_s)
+            sale = Sale(reference=found.reference, amount_cents=found.amount_cents, source=found.source,
+                        started_at=now, session_expires_at=expires_at, session_id=found.session_id,
+                        attempt=found.last_attempt, ever_shown=found.last_attempt is not None, recovered=True,
+                        attempt_received_at=now if found.last_attempt is not None else None)
+            if index == 0:
+                self.sale = sale
+                out.extend(self._resume(sale, now))
+            elif found.session_id is not None:
+                self._watch(sale, now, until=max(now, expires_at) + secs(self.timing.late_grace_s))
+        return out
+
+    def _resume(self, sale: Sale, now: datetime) -> Effects:
+        if sale.session_id is None:
+            self.phase = P.CREATING_SESSION
+            sale.due[Request.FIND_SESSION] = now
+        else:
+            self.phase = P.AWAITING_PAYMENT if sale.ever_shown else P.CREATING_ATTEMPT
+            sale.due[Request.POLL] = now
+        return self._send_due(now)
+
+    # --- cancelling ----------------------------------------------------------------------------------
+
+    def _on_cancel_entry(self, event: ev.CancelRequested, now: datetime) -> Effects:
+        self._go_idle(now)
+        return []
+
+    def _on_cancel(self, event: ev.CancelRequested, now: datetime) -> Effects:
+        sale = self._sale()
+        if event.reference is not None and event.reference != sale.reference:
+            raise IllegalTransition(f"sale {event.reference} is not the open sale")
+        return self._end(sale, P.CANCELLED, MessageKind.CANCELLED, now)
+
+    # --- answers from Mion ---------------------------------------------------------------------------
+
+    def _on_session(self, event: ev.SessionCreated, now: datetime) -> Effects:
+        sale = self._sale()
+        if event.reference != sale.reference:
+            return self._on_closed_answer(event, now)
+        sale.succeeded(Request.CREATE_SESSION)
+        return self._have_session(sale, event.session.session_id, now)
+
+    def _on_lookup(self, event: ev.SessionLookedUp, now: datetime) -> Effects:
+        sale = self._sale()
+        if event.reference != sale.reference:
+            return self._on_closed_answer(event, now)
+        sale.succeeded(Request.FIND_SESSION)
+        if event.session is not None:
+            return self._have_session(sale, event.session.session_id, now)
+        # Mion has no session with our reference: the failed create never arrived. Now create it.
+        sale.in_flight.add(Request.CREATE_SESSION)
+        return [fx.CreateSession(reference=sale.reference, amount_cents=sale.amount_cents,
+                                 expires_at=sale.session_expires_at)]
+
+    def _have_session(self, sale: Sale, session_id: str, now: datetime) -> Effects:
+        sale.session_id = session_id
+        sale.failures.pop(Request.CREATE_SESSION, None)
+        sale.due.pop(Request.FIND_SESSION, None)
+        self.phase = P.AWAITING_PAYMENT if sale.ever_shown else P.CREATING_ATTEMPT
+        sale.in_flight.add(Request.CREATE_ATTEMPT)
+        sale.due[Request.POLL] = now + secs(self.timing.poll_interval_s)
+        return [fx.RecordSession(reference=sale.reference, session_id=session_id),
+                fx.CreateAttempt(reference=sale.reference, session_id=session_id, amount_cents=sale.amount_cents)]
+
+    def _on_attempt(self, event: ev.AttemptCreated, now: datetime) -> Effects:
+        sale = self._sale()
+        if event.reference != sale.reference:
+            return self._on_closed_answer(event, now)
+        attempt = event.attempt
+        if attempt.blocked_by_compliance or attempt.missing_compliance_fields:
+            missing = ", ".join(attempt.missing_compliance_fields)
+            detail = "blocked by compliance" + (f" (missing: {missing})" if missing else "")
+            return self._attempt_unusable(sale, Failure.REJECTED, detail, now, blocked=True)
+        sale.succeeded(Request.CREATE_ATTEMPT)
+        sale.attempt = attempt
+        sale.attempt_received_at = now
+        sale.ever_shown = True
+        self.phase = P.AWAITING_PAYMENT
+        sale.due.setdefault(Request.POLL, now)
+        shown_until = min(attempt.expires_at, sale.session_expires_at)
+        return [fx.RecordAttempt(reference=sale.reference, attempt=attempt, expires_at=shown_until),
+                fx.SetLight(light=fx.Light.INVOICE)] + self._send_due(now)
+
+    def _on_status(self, event: ev.StatusReceived, now: datetime) -> Effects:
+        sale = self._sale()
+        if event.reference != sale.reference:
+            return self._on_closed_answer(event, now)
+        sale.succeeded(Request.POLL)
+        status = event.status
+        sale.last_status = status
+        out: Effects = [fx.RecordStatus(reference=sale.reference, status=status)]
+        if status.paid_at is not None:
+            late = sale.attempt is None or now >= min(sale.attempt.expires_at, sale.session_expires_at)
+            return out + self._paid(sale.reference, status.session_id, status.paid_at, sale.amount_cents,
+                                    sale.attempt.amount_msat if sale.attempt else None, late, now)
+        if status.expires_at is not None:
+            sale.session_expires_at = status.expires_at
+        if now >= sale.session_expires_at:
+            # Mion answered after the session's end and it is not paid: the truth is known.
+            if sale.recovered and self.timing.recovery_unpayable == "cancelled":
+                return out + self._end(sale, P.CANCELLED, MessageKind.CANCELLED, now)
+            return out + self._end(sale, P.EXPIRED, MessageKind.EXPIRED, now)
+        sale.due[Request.POLL] = now + secs(self.timing.poll_interval_s)
+        return out + self._send_due(now)
+
+    def _on_failure(self, event: ev.RequestFailed, now: datetime) -> Effects:
+        sale = self._sale()
+        if event.reference != sale.reference:
+            return self._on_closed_answer(event, now)
+        request = event.request
+        if request is Request.CREATE_SESSION:
+            sale.failed(request, now, self.timing, event.retry_after_s)
+            if event.failure is Failure.REJECTED:
+                return self._end(sale, P.ERROR, MessageKind.ERROR, now, detail=event.message)
+            # Unknown outcome: the session may exist. Look it up by reference before creating again.
+            sale.due.pop(Request.CREATE_SESSION, None)
+            sale.due[Request.FIND_SESSION] = now + secs(self.timing.backoff_s(sale.failures[request],
+                                                                                event.retry_after_s))
+            return []
+        if request is Request.FIND_SESSION:
+            sale.failed(request, now, self.timing, event.retry_after_s)
+            if event.failure is Failure.REJECTED and not sale.ever_shown:
+                return self._end(sale, P.ERROR, MessageKind.ERROR, now, detail=event.message)
+            return []
+        if request is Request.CREATE_ATTEMPT:
+            return self._attempt_unusable(sale, event.failure, event.message, now, retry_after_s=event.retry_after_s)
+        sale.failed(request, now, self.timing, event.retry_after_s)
+        return []
+
+    def _attempt_unusable(self, sale: Sale, failure: Failure, detail: str, now: datetime, *,
+                          blocked: bool = False, retry_after_s: float | None = None) -> Effects:
+        """An attempt failed or came back unusable. With nothing ever shown, nobody can have paid."""
+        sale.failed(Request.CREATE_ATTEMPT, now, self.timing, retry_after_s)
+        if not sale.ever_shown and failure is not Failure.UNAVAILABLE:
+            if blocked:
+                return self._end(sale, P.BLOCKED, MessageKind.BLOCKED, now, detail=detail)
+            kind = MessageKind.INVOICE_INVALID if failure is Failure.INVOICE_INVALID else MessageKind.ERROR
+            return self._end(sale, P.ERROR, kind, now, detail=detail)
+        return []
+
+    def _on_closed_answer(self, event: ev.Event, now: datetime) -> Effects:
+        """An answer for a sale that is not open any more: only a late payment matters."""
+        reference = getattr(event, "reference", None)
+        watch = self.watches.get(reference) if isinstance(reference, str) else None
+        if watch is None:
+            return []
+        watch.in_flight = False
+        if isinstance(event, ev.StatusReceived):
+            watch.failures = 0
+            watch.next_poll_at = now + secs(self.timing.watch_poll_s)
+            if event.status.paid_at is not None:
+                del self.watches[watch.reference]
+                return [fx.RecordStatus(reference=watch.reference, status=event.status)] + self._paid(
+                    watch.reference, watch.session_id, event.status.paid_at, watch.amount_cents,
+                    watch.amount_msat, True, now, take_screen=self.phase not in OPEN_PHASES)
+            if now >= watch.until:
+                del self.watches[watch.reference]
+            return []
+        watch.failures += 1
+        watch.next_poll_at = now + secs(self.timing.backoff_s(watch.failures))
+        return []
+
+    # --- time ----------------------------------------------------------------------------------------
+
+    def _on_tick(self, event: ev.Tick, now: datetime) -> Effects:
+        out = self._poll_watches(now)
+        if self.phase in ANY_FINAL and self.ending is not None:
+            hold = self.timing.paid_screen_s if self.phase is P.PAID else self.timing.message_screen_s
+            if now >= self.ending.at + secs(hold):
+                self._go_idle(now)
+        elif self.phase is P.ENTERING_AMOUNT and self.entry_touched_at is not None:
+            if now >= self.entry_touched_at + secs(self.timing.entry_timeout_s):
+                self._go_idle(now)
+        elif self.phase in OPEN_PHASES:
+            sale = self._sale()
+            if not sale.ever_shown and now >= sale.started_at + secs(self.timing.give_up_creating_s):
+                detail = "could not get an invoice from Mion in time"
+                return out + self._end(sale, P.ERROR, MessageKind.ERROR, now, detail=detail)
+            out.extend(self._send_due(now))
+        return out
+
+    def _send_due(self, now: datetime) -> Effects:
+        """Send every request of the open sale that is due and not already in flight."""
+        sale = self._sale()
+        out: Effects = []
+        for request, at in sorted(sale.due.items(), key=lambda item: item[1]):
+            if at > now or request in sale.in_flight:
+                continue
+            if request is Request.FIND_SESSION:
+                out.append(fx.FindSession(reference=sale.reference))
+            elif request is Request.CREATE_SESSION:
+                out.append(fx.CreateSession(reference=sale.reference, amount_cents=sale.amount_cents,
+                                            expires_at=sale.session_expires_at))
+            elif sale.session_id is not None and request is Request.POLL:
+                out.append(fx.PollStatus(reference=sale.reference, session_id=sale.session_id))
+            else:
+                continue
+            sale.in_flight.add(request)
+            del sale.due[request]
+        if self._wants_attempt(sale, now):
+            assert sale.session_id is not None
+            sale.due.pop(Request.CREATE_ATTEMPT, None)
+            sale.in_flight.add(Request.CREATE_ATTEMPT)
+            out.append(fx.CreateAttempt(reference=sale.reference, session_id=sale.session_id,
+                                        amount_cents=sale.amount_cents))
+        return out
+
+    def _wants_attempt(self, sale: Sale, now: datetime) -> bool:
+        if sale.due.get(Request.CREATE_ATTEMPT, now) > now:
+            return False  # backing off after a failure
+        if self.phase is P.CREATING_ATTEMPT:
+            # A recovered sale first learns whether it was paid meanwhile.
+            return sale.wants_fresh_attempt(now, self.timing) and not (sale.recovered and sale.last_status is None)
+        return self.phase is P.AWAITING_PAYMENT and sale.wants_fresh_attempt(now, self.timing)
+
+    def _poll_watches(self, now: datetime) -> Effects:
+        out: Effects = []
+        for watch in list(self.watches.values()):
+            if watch.in_flight or now < watch.next_poll_at:
+                continue
+            watch.in_flight = True
+            out.append(fx.PollStatus(reference=watch.reference, session_id=watch.session_id))
+        return out
+
+    # --- endings -------------------------------------------------------------------------------------
+
+    def _paid(self, reference: str, session_id: str, paid_at: datetime, amount_cents: int,
+              amount_msat: int | None, late: bool, now: datetime, *, take_screen: bool = True) -> Effects:
+        self.watches.pop(reference, None)
+        out: Effects = [fx.RecordPaid(reference=reference, session_id=session_id, paid_at=paid_at,
+                                      amount_msat=amount_msat, late=late)]
+        if take_screen:
+            self.phase = P.PAID
+            self.ending = Ending(kind=None, amount_cents=amount_cents, amount_msat=amount_msat, at=now, late=late)
+        return out
+
+    def _end(self, sale: Sale, phase: Phase, kind: MessageKind, now: datetime, *, detail: str | None = None) -> Effects:
+        self.phase = phase
+        self.ending = Ending(kind=kind, amount_cents=sale.amount_cents,
+                             amount_msat=sale.attempt.amount_msat if sale.attempt else None, at=now, detail=detail)
+        if sale.ever_shown and sale.session_id is not None:
+            last_payable = max(now, min(sale.attempt.expires_at, sale.session_expires_at) if sale.attempt else now)
+            self._watch(sale, now, until=last_payable + secs(self.timing.late_grace_s))
+        return [fx.RecordEnded(reference=sale.reference, phase=phase, detail=detail)]
+
+    def _watch(self, sale: Sale, now: datetime, *, until: datetime) -> None:
+        assert sale.session_id is not None
+        self.watches[sale.reference] = Watch(
+            reference=sale.reference, session_id=sale.session_id, amount_cents=sale.amount_cents,
+            amount_msat=sale.attempt.amount_msat if sale.attempt else None, until=until,
+            next_poll_at=now + secs(self.timing.watch_poll_s))
+
+    def _entered(self, before: Phase, now: datetime) -> Effects:
+        if self.phase is P.IDLE:
+            self.idle_since = now
+        if self.phase in ANY_FINAL:
+            return [fx.SetLight(light=LIGHT_FOR_PHASE.get(self.phase, fx.Light.OFF))]
+        if self.phase is P.IDLE and before in (P.ERROR, P.BLOCKED):
+            # A paid light turns itself off after its time; an error blink has to be stopped.
+            return [fx.SetLight(light=fx.Light.OFF)]
+        return []
+
+    def _go_idle(self, now: datetime) -> None:
+        self.phase = P.IDLE
+        self.entry = AmountEntry()
+        self.ending = None
+        self.sale = None
+
+    def _sale(self) -> Sale:
+        assert self.sale is not None, "an open phase always has a sale"
+        return self.sale
+

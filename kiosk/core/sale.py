@@ -1,0 +1,138 @@
+"""The data of one open sale and of the sales still watched after they ended, plus timing rules.
+
+Kept apart from the state machine so that the machine reads as a table of transitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from kiosk.core.events import Request
+from kiosk.core.model import Attempt, SaleSource, SessionStatus
+from kiosk.core.view import MessageKind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timing:
+    """The register's rules of time and money, from the settings (all seconds)."""
+
+    max_amount_cents: int = 100_000
+    poll_interval_s: float = 0.5
+    refresh_margin_s: float = 10.0
+    refresh_lead_s: float = 10.0
+    session_lifetime_s: float = 300.0
+    late_grace_s: float = 120.0
+    paid_screen_s: float = 6.0
+    message_screen_s: float = 6.0
+    max_backoff_s: float = 8.0
+    give_up_creating_s: float = 45.0
+    """With no invoice ever shown nobody can have paid, so the kiosk may give up creating one."""
+    entry_timeout_s: float = 60.0
+    """An amount typed but not charged is dropped after this long without a key."""
+    watch_poll_s: float = 2.0
+    """How often an ended (cancelled/expired) sale is re-checked for a late payment."""
+    min_attempt_s: float = 20.0
+    """Do not ask for a new invoice when the session has less than margin plus this left."""
+    dim_after_s: float = 0.0
+    recovery_unpayable: str = "expired"
+    """How a recovered sale that can no longer be paid ends: "expired" or "cancelled"."""
+
+    def backoff_s(self, failures: int, retry_after_s: float | None = None) -> float:
+        """Wait before retry number ``failures`` (1-based): doubling from the poll interval, capped."""
+        wait = min(self.max_backoff_s, self.poll_interval_s * (2 ** max(0, failures - 1)))
+        if retry_after_s is not None:
+            wait = max(wait, min(retry_after_s, 60.0))
+        return wait
+
+
+def secs(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+@dataclass(slots=True, kw_only=True)
+class Sale:
+    """The one sale the screen is about. Mutated only by the register's handlers."""
+
+    reference: str
+    amount_cents: int
+    source: SaleSource
+    started_at: datetime
+    session_expires_at: datetime
+    session_id: str | None = None
+    attempt: Attempt | None = None
+    """The invoice being shown (or last shown)."""
+    attempt_received_at: datetime | None = None
+    ever_shown: bool = False
+    """Some invoice of this sale has been on screen, so the customer may have paid."""
+    recovered: bool = False
+    """Found unfinished in the journal at start-up."""
+    last_status: SessionStatus | None = None
+    confirmed_unpaid_after_expiry: bool = False
+    failures: dict[Request, int] = field(default_factory=dict)
+    due: dict[Request, datetime] = field(default_factory=dict)
+    """When each request should next be sent (absent: not wanted now)."""
+    in_flight: set[Request] = field(default_factory=set)
+
+    @property
+    def checking(self) -> bool:
+        """Mion has not answered the last request(s) usefully: the outcome is being checked."""
+        return any(self.failures.get(r, 0) > 0 for r in (Request.POLL, Request.FIND_SESSION, Request.CREATE_SESSION))
+
+    def shown_until(self, timing: Timing) -> datetime | None:
+        """The moment the current invoice must leave the screen (margin before it expires)."""
+        if self.attempt is None:
+            return None
+        end = min(self.attempt.expires_at, self.session_expires_at)
+        return end - secs(timing.refresh_margin_s)
+
+    def qr_visible(self, now: datetime, timing: Timing) -> bool:
+        until = self.shown_until(timing)
+        return until is not None and now < until
+
+    def wants_fresh_attempt(self, now: datetime, timing: Timing) -> bool:
+        """Time to ask for the next invoice, so it arrives before the shown one must go."""
+        if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight:
+            return False
+        if self.session_expires_at - now <= secs(timing.refresh_margin_s + timing.min_attempt_s):
+            return False
+        until = self.shown_until(timing)
+        return until is None or now >= until - secs(timing.refresh_lead_s)
+
+    def failed(self, request: Request, now: datetime, timing: Timing, retry_after_s: float | None) -> None:
+        self.in_flight.discard(request)
+        count = self.failures.get(request, 0) + 1
+        self.failures[request] = count
+        self.due[request] = now + secs(timing.backoff_s(count, retry_after_s))
+
+    def succeeded(self, request: Request) -> None:
+        self.in_flight.discard(request)
+        self.failures.pop(request, None)
+        self.due.pop(request, None)
+
+
+@dataclass(slots=True, kw_only=True)
+class Watch:
+    """An ended sale whose invoice was shown: re-checked until ``until`` so a late payment is caught."""
+
+    reference: str
+    session_id: str
+    amount_cents: int
+    amount_msat: int | None
+    until: datetime
+    next_poll_at: datetime
+    in_flight: bool = False
+    failures: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ending:
+    """What the final screen shows, and since when."""
+
+    kind: MessageKind | None
+    """None for paid."""
+    amount_cents: int
+    amount_msat: int | None
+    at: datetime
+    late: bool = False
+    detail: str | None = None
