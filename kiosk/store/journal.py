@@ -1,0 +1,449 @@
+"""The sales journal: every sale and every change to it, in SQLite, written before it is acted on.
+
+Theory of operation
+-------------------
+The kiosk writes a fact here first and only then shows it or sends it. Each method is one short
+transaction committed with ``synchronous=FULL`` in WAL mode, so when a method returns, its record has
+reached the SD card and survives a power cut (NORMAL would only keep the database consistent, and
+could lose the last commits; a payment the customer saw confirmed must not be among them).
+
+Effects that leave the box (a receipt, a line to the till) go through two outboxes. ``mark_paid`` and
+``end_sale`` put their print jobs and till line into the outbox in the same transaction as the phase
+change; workers read the outbox, act, and then mark the item done (which deletes it). After a crash the
+outbox still holds exactly what was not yet confirmed done, and a second ``mark_paid`` finds the sale
+already paid and queues nothing: no payment is forgotten, nothing is queued twice.
+
+Threads and processes: one connection, used under a lock (``check_same_thread=False``), serves the main
+thread and the print worker. The ``kiosk`` CLI opens its own ``Journal`` in its own process; WAL lets it
+read while the kiosk writes and ``busy_timeout`` makes writers wait for each other instead of failing.
+
+No secret is ever given to this class, and it has nowhere to put one (see ``kiosk.store.schema``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from kiosk.core.model import FINAL_PHASES, OPEN_PHASES, Attempt, Phase, SaleSource, SessionStatus
+from kiosk.errors import StoreError
+from kiosk.store import schema
+from kiosk.store.records import PrintJob, SaleRecord, TillMessage
+from kiosk.store.schema import SALE_COLUMNS, from_us, to_us
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a writer waits for another (the CLI, the print worker) before giving up."""
+_TERMINAL_ID = re.compile(r"[A-Za-z0-9-]{1,12}")
+_ENDING_PHASES = FINAL_PHASES - {Phase.PAID}
+
+
+class DuplicateReference(StoreError):
+    """A sale with this reference is already in the journal."""
+
+
+class UnknownReference(StoreError):
+    """No sale with this reference is in the journal."""
+
+
+class UnknownOutboxItem(StoreError):
+    """No pending print job or till message has this id (it was done already, or never existed)."""
+
+
+class Journal:
+    """The sales journal in one SQLite file (``":memory:"`` for tests). Open it before use."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = path if path == ":memory:" else Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open (creating if needed) the file, set durability pragmas and migrate the schema."""
+        with self._lock:
+            if self._conn is not None:
+                raise StoreError("the journal is already open")
+            try:
+                if isinstance(self._path, Path):
+                    self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                       check_same_thread=False)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"cannot open the journal {self._path}: {exc}") from exc
+            try:
+                self._configure(conn)
+                schema.migrate(conn)
+            except sqlite3.Error as exc:
+                conn.close()
+                raise StoreError(f"cannot prepare the journal {self._path}: {exc}") from exc
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+            log.info("journal open: %s (schema version %d)", self._path, schema.CURRENT_VERSION)
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal" and self._path != ":memory:":
+            log.warning("journal: WAL mode unavailable (got %s); readers will wait for writers", mode)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")  # sorts never spill to the SD card
+        conn.execute("PRAGMA journal_size_limit = 1048576")  # the WAL shrinks back after a checkpoint
+
+    def close(self) -> None:
+        """Close the file. Safe to call twice."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                try:
+                    conn.close()
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot close the journal: {exc}") from exc
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self, what: str, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock; sqlite3 errors become :class:`StoreError` about ``what``."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError(f"cannot {what}: the journal is not open")
+            try:
+                # IMMEDIATE takes the write lock up front, so a busy journal waits here, not mid-way.
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"cannot {what}: {exc}") from exc
+                raise
+
+    # --- sales --------------------------------------------------------------------------------------
+
+    def next_reference(self, terminal_id: str, day: date) -> str:
+        """A new reference such as ``K1-20261128-0001``; the per-day counter is never reused."""
+        if not isinstance(terminal_id, str) or not _TERMINAL_ID.fullmatch(terminal_id):
+            raise ValueError(f"terminal id must be 1 to 12 letters, digits or '-', got {terminal_id!r}")
+        day_text = f"{day:%Y%m%d}"
+        with self._tx("draw a sale reference") as conn:
+            number = conn.execute(
+                "INSERT INTO reference_counter (terminal_id, day, last_number) VALUES (?, ?, 1) "
+                "ON CONFLICT DO UPDATE SET last_number = last_number + 1 RETURNING last_number",
+                (terminal_id, day_text)).fetchone()[0]
+        return f"{terminal_id}-{day_text}-{number:04d}"
+
+    def create_sale(self, *, reference: str, amount_cents: int, source: SaleSource, at: datetime) -> None:
+        """Record a new sale in phase CREATING_SESSION.
+
+        Raises:
+            DuplicateReference: a sale with this reference exists (nothing is changed).
+        """
+        schema.check_reference(reference)
+        if type(amount_cents) is not int or amount_cents <= 0:
+            raise ValueError(f"amount_cents must be a positive whole number, got {amount_cents!r}")
+        if not isinstance(source, SaleSource):
+            raise TypeError(f"source must be a SaleSource, got {source!r}")
+        now = to_us(at, "at")
+        try:
+            with self._tx(f"record sale {reference}") as conn:
+                conn.execute(
+                    "INSERT INTO sale (reference, amount_cents, source, phase, created_us, updated_us) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (reference, amount_cents, source.value, Phase.CREATING_SESSION.value, now, now))
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise DuplicateReference(f"a sale with reference {reference} is already recorded") from exc
+            raise
+
+    def set_session(self, reference: str, session_id: str, at: datetime) -> None:
+        """Record Mion's session id for the sale. One sale has one session: a different id is refused."""
+        schema.check_text(session_id, "session_id")
+        now = to_us(at, "at")
+        with self._tx(f"record the session of {reference}") as conn:
+            sale_id, _, current = _sale_head(conn, reference)
+            if current == session_id:
+                return
+            if current is not None:
+                raise StoreError(f"sale {reference} already has session {current}; refusing {session_id}")
+            conn.execute("UPDATE sale SET session_id = ?, updated_us = ? WHERE id = ?", (session_id, now, sale_id))
+
+    def set_phase(self, reference: str, phase: Phase, at: datetime, *, detail: str | None = None) -> bool:
+        """Move an open sale to another phase; a final phase other than PAID is passed to :meth:`end_sale`.
+
+        Returns whether it wrote. A finished sale is never reopened (logged, nothing changes).
+        """
+        if phase is Phase.PAID:
+            raise ValueError("a sale becomes paid only through mark_paid")
+        if phase in _ENDING_PHASES:
+            return self.end_sale(reference, phase, at, detail=detail)
+        if phase not in OPEN_PHASES:
+            raise ValueError(f"a recorded sale cannot move to {phase.value}")
+        detail = schema.clip(detail)
+        now = to_us(at, "at")
+        with self._tx(f"record phase {phase.value} of {reference}") as conn:
+            sale_id, current, _ = _sale_head(conn, reference)
+            if current.is_final:
+                log.warning("journal: %s is already %s; not moving it to %s", reference, current.value, phase.value)
+                return False
+            if current is phase and detail is None:
+                return False
+            conn.execute("UPDATE sale SET phase = ?, detail = COALESCE(?, detail), updated_us = ? WHERE id = ?",
+                         (phase.value, detail, now, sale_id))
+        return True
+
+    def add_attempt(self, reference: str, attempt: Attempt, at: datetime) -> None:
+        """Record a payment attempt (its invoice, amount and expiry); the same invoice twice is kept once."""
+        if not isinstance(attempt, Attempt):
+            raise TypeError(f"attempt must be an Attempt, got {type(attempt).__name__}")
+        now = to_us(at, "at")
+        with self._tx(f"record an attempt of {reference}") as conn:
+            sale_id, _, session_id = _sale_head(conn, reference)
+            schema.check_same_session(reference, session_id, attempt.session_id)
+            last = conn.execute("SELECT seq, invoice FROM attempt WHERE sale_id = ? ORDER BY seq DESC LIMIT 1",
+                                (sale_id,)).fetchone()
+            if last is not None and last[1] == attempt.invoice:
+                return
+            conn.execute(
+                "INSERT INTO attempt (sale_id, seq, invoice, amount_msat, expires_us, created_us) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (sale_id, 1 if last is None else last[0] + 1, attempt.invoice, attempt.amount_msat,
+                 to_us(attempt.expires_at, "expires_at"), now))
+            conn.execute("UPDATE sale SET amount_msat = ?, session_id = ?, updated_us = ? WHERE id = ?",
+                         (attempt.amount_msat, attempt.session_id, now, sale_id))
+
+    def record_status(self, reference: str, status: SessionStatus, at: datetime) -> bool:
+        """Keep a status answer if its status text or ``paid_at`` differs from the last one kept.
+
+        Returns whether it wrote (most polls repeat the last answer and cost nothing).
+        """
+        paid_us = None if status.paid_at is None else to_us(status.paid_at, "paid_at")
+        now = to_us(at, "at")
+        with self._tx(f"record a status of {reference}") as conn:
+            sale_id, _, session_id = _sale_head(conn, reference)
+            schema.check_same_session(reference, session_id, status.session_id)
+            last = conn.execute("SELECT seq, status, paid_at_us FROM status WHERE sale_id = ? "
+                                "ORDER BY seq DESC LIMIT 1", (sale_id,)).fetchone()
+            if last is not None and (last[1], last[2]) == (status.status, paid_us):
+                return False
+            conn.execute("INSERT INTO status (sale_id, seq, status, paid_at_us, seen_us) VALUES (?, ?, ?, ?, ?)",
+                         (sale_id, 1 if last is None else last[0] + 1, status.status, paid_us, now))
+        return True
+
+    def mark_paid(self, reference: str, *, paid_at: datetime, amount_msat: int | None, late: bool, at: datetime,
+                  print_copies: tuple[str, ...], till_line: str | None) -> bool:
+        """Record the payment with its print jobs and till line, all in one transaction.
+
+        Returns True when it recorded the payment; False (changing nothing) when the sale was already
+        paid, so calling it again never queues a second receipt or till message.
+        """
+        paid_us = to_us(paid_at, "paid_at")
+        if amount_msat is not None and (type(amount_msat) is not int or amount_msat <= 0):
+            raise ValueError(f"amount_msat must be a positive whole number or None, got {amount_msat!r}")
+        for copy in print_copies:
+            schema.check_text(copy, "print copy")
+        schema.check_line(till_line)
+        now = to_us(at, "at")
+        with self._tx(f"record the payment of {reference}") as conn:
+            sale_id, current, _ = _sale_head(conn, reference)
+            if current is Phase.PAID:
+                log.info("journal: %s is already recorded as paid", reference)
+                return False
+            conn.execute(
+                "UPDATE sale SET phase = ?, paid_at_us = ?, amount_msat = COALESCE(?, amount_msat), late = ?, "
+                "updated_us = ? WHERE id = ?", (Phase.PAID.value, paid_us, amount_msat, int(bool(late)), now, sale_id))
+            conn.executemany("INSERT INTO print_job (sale_id, copy, created_us) VALUES (?, ?, ?)",
+                             [(sale_id, copy, now) for copy in print_copies])
+            if till_line is not None:
+                _insert_till_line(conn, sale_id, till_line, final=True, now=now)
+        return True
+
+    def end_sale(self, reference: str, phase: Phase, at: datetime, *, detail: str | None = None,
+                 till_line: str | None = None) -> bool:
+        """End an unpaid sale as EXPIRED, CANCELLED, BLOCKED or ERROR, queueing the till line with it.
+
+        A sale that has already ended (above all, a paid one) is left exactly as it is and no till line
+        is queued. Returns whether it wrote.
+        """
+        if phase not in _ENDING_PHASES:
+            raise ValueError(f"end_sale ends a sale as expired, cancelled, blocked or error, not {phase.value}")
+        detail = schema.clip(detail)
+        schema.check_line(till_line)
+        now = to_us(at, "at")
+        with self._tx(f"record the end of {reference}") as conn:
+            sale_id, current, _ = _sale_head(conn, reference)
+            if current.is_final:
+                level = logging.WARNING if current is Phase.PAID else logging.INFO
+                log.log(level, "journal: %s is already %s; not ending it as %s", reference, current.value,
+                        phase.value)
+                return False
+            conn.execute("UPDATE sale SET phase = ?, detail = COALESCE(?, detail), updated_us = ? WHERE id = ?",
+                         (phase.value, detail, now, sale_id))
+            if till_line is not None:
+                _insert_till_line(conn, sale_id, till_line, final=True, now=now)
+        return True
+
+    def queue_till_message(self, reference: str, line: str, at: datetime) -> TillMessage:
+        """Queue an intermediate (non-final) event line for the till."""
+        schema.check_line(line)
+        now = to_us(at, "at")
+        with self._tx(f"queue a till message for {reference}") as conn:
+            sale_id, _, _ = _sale_head(conn, reference)
+            message_id = _insert_till_line(conn, sale_id, line, final=False, now=now)
+        return TillMessage(message_id=message_id, reference=reference, line=line, created_at=from_us(now))
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def get(self, reference: str) -> SaleRecord | None:
+        """The sale with its attempts and statuses, or None if there is none."""
+        return next(iter(self._sales("WHERE reference = ?", (reference,))), None)
+
+    def unfinished(self) -> list[SaleRecord]:
+        """Sales that may still be paid (open phases), oldest first: to finish after a restart."""
+        marks = ", ".join("?" * len(OPEN_PHASES))
+        return self._sales(f"WHERE phase IN ({marks}) ORDER BY created_us, id",
+                           tuple(sorted(p.value for p in OPEN_PHASES)))
+
+    def last_paid(self) -> SaleRecord | None:
+        """The most recently paid sale, or None."""
+        return next(iter(self._sales("WHERE phase = ? ORDER BY paid_at_us DESC, id DESC LIMIT 1",
+                                     (Phase.PAID.value,))), None)
+
+    def sales_on(self, day: date, tz: tzinfo) -> list[SaleRecord]:
+        """Sales created on ``day`` in the zone ``tz``, oldest first."""
+        start = datetime.combine(day, time(0), tz)
+        end = datetime.combine(day + timedelta(days=1), time(0), tz)
+        return self.sales_between(start, end)
+
+    def sales_between(self, start: datetime, end: datetime) -> list[SaleRecord]:
+        """Sales created at or after ``start`` and before ``end``, oldest first."""
+        return self._sales("WHERE created_us >= ? AND created_us < ? ORDER BY created_us, id",
+                           (to_us(start, "start"), to_us(end, "end")))
+
+    def _sales(self, where: str, params: tuple[object, ...]) -> list[SaleRecord]:
+        with self._tx("read sales", write=False) as conn:
+            rows = conn.execute(f"SELECT {SALE_COLUMNS} FROM sale {where}", params).fetchall()
+            try:
+                return [schema.load_sale(conn, row) for row in rows]
+            except ValueError as exc:  # an enum value this release does not know
+                raise StoreError(f"the journal holds a value this release cannot read: {exc}") from exc
+
+    # --- print outbox -------------------------------------------------------------------------------
+
+    def pending_prints(self) -> list[PrintJob]:
+        """Receipts queued and not yet printed, oldest first."""
+        with self._tx("read print jobs", write=False) as conn:
+            rows = conn.execute("SELECT j.id, s.reference, j.copy, j.created_us, j.tries, j.last_error "
+                                "FROM print_job j JOIN sale s ON s.id = j.sale_id ORDER BY j.id").fetchall()
+        return [PrintJob(job_id=r[0], reference=r[1], copy=r[2], created_at=from_us(r[3]), tries=r[4],
+                         last_error=r[5]) for r in rows]
+
+    def mark_printed(self, job_id: int, at: datetime) -> None:
+        """The receipt is out: drop the job and note the sale's first ``receipt_printed_at``."""
+        now = to_us(at, "at")
+        with self._tx(f"mark print job {job_id} done") as conn:
+            sale_id = _outbox_sale(conn, "print_job", job_id)
+            conn.execute("DELETE FROM print_job WHERE id = ?", (job_id,))
+            conn.execute("UPDATE sale SET receipt_printed_us = COALESCE(receipt_printed_us, ?) WHERE id = ?",
+                         (now, sale_id))
+
+    def record_print_failure(self, job_id: int, error: str, at: datetime) -> None:
+        """Count a failed try of a job and keep its error text; the job stays queued."""
+        now = to_us(at, "at")
+        with self._tx(f"record a failure of print job {job_id}") as conn:
+            _outbox_sale(conn, "print_job", job_id)
+            conn.execute("UPDATE print_job SET tries = tries + 1, last_error = ?, last_try_us = ? WHERE id = ?",
+                         (schema.clip(error), now, job_id))
+
+    def enqueue_reprint(self, reference: str, at: datetime, *, copy: str = "customer") -> PrintJob:
+        """Queue one more receipt of a paid sale (``kiosk reprint``)."""
+        schema.check_text(copy, "print copy")
+        now = to_us(at, "at")
+        with self._tx(f"queue a reprint of {reference}") as conn:
+            sale_id, current, _ = _sale_head(conn, reference)
+            if current is not Phase.PAID:
+                raise StoreError(f"sale {reference} is {current.value}: only a paid sale has a receipt")
+            job_id = conn.execute("INSERT INTO print_job (sale_id, copy, created_us) VALUES (?, ?, ?)",
+                                  (sale_id, copy, now)).lastrowid
+        assert job_id is not None
+        return PrintJob(job_id=job_id, reference=reference, copy=copy, created_at=from_us(now))
+
+    # --- till outbox --------------------------------------------------------------------------------
+
+    def pending_till_messages(self) -> list[TillMessage]:
+        """Till lines queued and not yet sent, oldest first."""
+        with self._tx("read till messages", write=False) as conn:
+            rows = conn.execute("SELECT m.id, s.reference, m.line, m.created_us FROM till_message m "
+                                "JOIN sale s ON s.id = m.sale_id ORDER BY m.id").fetchall()
+        return [TillMessage(message_id=r[0], reference=r[1], line=r[2], created_at=from_us(r[3])) for r in rows]
+
+    def mark_till_sent(self, message_id: int, at: datetime) -> None:
+        """The line went out: drop it; a sale's final event also sets its ``till_notified_at``."""
+        now = to_us(at, "at")
+        with self._tx(f"mark till message {message_id} sent") as conn:
+            sale_id = _outbox_sale(conn, "till_message", message_id)
+            final = conn.execute("SELECT final FROM till_message WHERE id = ?", (message_id,)).fetchone()[0]
+            conn.execute("DELETE FROM till_message WHERE id = ?", (message_id,))
+            if final:
+                conn.execute("UPDATE sale SET till_notified_us = COALESCE(till_notified_us, ?) WHERE id = ?",
+                             (now, sale_id))
+
+    # --- Z report -----------------------------------------------------------------------------------
+
+    def close_day(self, day: date, at: datetime) -> bool:
+        """Record that ``day`` is closed (Z report). False if it was closed already."""
+        now = to_us(at, "at")
+        with self._tx(f"close {day.isoformat()}") as conn:
+            cursor = conn.execute("INSERT OR IGNORE INTO day_close (day, closed_us) VALUES (?, ?)",
+                                  (day.isoformat(), now))
+            return cursor.rowcount == 1
+
+    def closed_at(self, day: date) -> datetime | None:
+        """When ``day`` was closed, or None."""
+        with self._tx("read day closes", write=False) as conn:
+            row = conn.execute("SELECT closed_us FROM day_close WHERE day = ?", (day.isoformat(),)).fetchone()
+        return None if row is None else from_us(row[0])
+
+
+# --- helpers (each runs inside the caller's transaction) ----------------------------------------------
+
+def _sale_head(conn: sqlite3.Connection, reference: str) -> tuple[int, Phase, str | None]:
+    row = conn.execute("SELECT id, phase, session_id FROM sale WHERE reference = ?", (reference,)).fetchone()
+    if row is None:
+        raise UnknownReference(f"no sale with reference {reference!r} is recorded")
+    return row[0], Phase(row[1]), row[2]
+
+
+def _outbox_sale(conn: sqlite3.Connection, table: str, item_id: int) -> int:
+    row = conn.execute(f"SELECT sale_id FROM {table} WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        raise UnknownOutboxItem(f"no pending {table.replace('_', ' ')} with id {item_id}")
+    return int(row[0])
+
+
+def _insert_till_line(conn: sqlite3.Connection, sale_id: int, line: str, *, final: bool, now: int) -> int:
+    cursor = conn.execute("INSERT INTO till_message (sale_id, line, final, created_us) VALUES (?, ?, ?, ?)",
+                          (sale_id, line, int(final), now))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
