@@ -1,0 +1,62 @@
+"""A small, real in-memory sale desk for the till protocol tests (not a mock)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from kiosk.core.model import Phase, SaleSource
+from kiosk.inputs.pos_service import SaleRefused
+from kiosk.store.records import SaleRecord
+
+NOW = datetime(2026, 11, 28, 16, 50, tzinfo=UTC)
+
+
+class FakeDesk:
+    """A real, tiny sale desk: at most one open sale, a journal of records by reference."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, SaleRecord] = {}
+        self.open_reference: str | None = None
+        self.calls: list[str] = []
+        self._counter = 0
+        self.explode = False
+
+    def start_sale(self, amount_cents: int, reference: str | None) -> str:
+        self.calls.append(f"start {amount_cents} {reference}")
+        if self.explode:
+            raise RuntimeError("database on fire")
+        if self.open_reference is not None:
+            raise SaleRefused("BUSY", f"sale {self.open_reference} is still open; CANCEL it first")
+        if reference in self.records:
+            raise SaleRefused("DUPLICATE_REFERENCE", f"sale {reference} already exists; ask STATUS {reference}")
+        if reference is None:
+            self._counter += 1
+            reference = f"K1-{self._counter:04d}"
+        self.records[reference] = SaleRecord(reference=reference, amount_cents=amount_cents, source=SaleSource.POS,
+                                             phase=Phase.CREATING_SESSION, created_at=NOW, updated_at=NOW)
+        self.open_reference = reference
+        return reference
+
+    def cancel_sale(self, reference: str | None) -> str:
+        self.calls.append(f"cancel {reference}")
+        target = reference or self.open_reference
+        if target is None:
+            raise SaleRefused("NO_SALE", "no sale is open")
+        record = self.records.get(target)
+        if record is None:
+            raise SaleRefused("UNKNOWN_REFERENCE", f"no sale with reference {target}")
+        if record.phase.is_final:
+            raise SaleRefused("FINISHED", f"sale {target} is already {record.phase.value}")
+        self.records[target] = dataclasses.replace(record, phase=Phase.CANCELLED)
+        self.open_reference = None
+        return target
+
+    def sale_state(self, reference: str | None) -> SaleRecord | None:
+        target = reference or self.open_reference
+        return None if target is None else self.records.get(target)
+
+    def mark_paid(self, reference: str) -> None:
+        self.records[reference] = dataclasses.replace(
+            self.records[reference], phase=Phase.PAID, session_id="ps_77", paid_at=NOW, amount_msat=21_000_999)
+        self.open_reference = None
