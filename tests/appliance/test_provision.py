@@ -1,0 +1,182 @@
+"""First-boot provisioning with good, bad and missing files on a temporary boot partition."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from kiosk.appliance.provision import pending_config_error, provision
+from kiosk.config import load_settings
+
+KEY = "sk_live_4f9a8b7c6d5e4f3a2b1c"
+GOOD_CONFIG = '[shop]\nname = "Kaffee Eck"\nlanguage = "de"\n\n[mion]\napi_key_file = "mion-api-key"\n'
+OLD_CONFIG = '[shop]\nname = "Old Name"\n\n[mion]\napi_key_file = "mion-api-key"\n'
+
+
+@pytest.fixture
+def boot(tmp_path: Path) -> Path:
+    path = tmp_path / "boot-firmware"
+    path.mkdir()
+    (path / "cmdline.txt").write_text("console=tty3 quiet\n")  # an unrelated file that must stay
+    return path
+
+
+@pytest.fixture
+def etc(tmp_path: Path) -> Path:
+    path = tmp_path / "etc-kiosk"
+    path.mkdir()
+    (path / "kiosk.toml").write_text(OLD_CONFIG)
+    return path
+
+
+def test_good_config_and_key_are_installed_and_leave_the_boot_partition(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text(GOOD_CONFIG)
+    (boot / "mion-api-key").write_text(KEY + "\r\n")  # as a Windows editor saves it
+
+    result = provision(boot, etc)
+
+    assert result.ok and result.config_installed and result.key_installed
+    assert load_settings(etc / "kiosk.toml").shop.name == "Kaffee Eck"
+    assert (etc / "mion-api-key").read_text() == KEY
+    assert stat.S_IMODE((etc / "mion-api-key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((etc / "kiosk.toml").stat().st_mode) == 0o644
+    assert sorted(p.name for p in boot.iterdir()) == ["cmdline.txt"]
+    assert pending_config_error(etc) is None
+    assert sorted(p.name for p in etc.iterdir()) == ["kiosk.toml", "mion-api-key"]  # no temporary files left
+
+
+def test_bad_config_is_refused_old_one_kept_and_reason_recorded(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text('[sale]\nmax_amount_cents = "12.50"\n')
+
+    result = provision(boot, etc)
+
+    assert not result.ok and not result.config_installed
+    assert result.error is not None and "[sale] max_amount_cents" in result.error
+    assert (etc / "kiosk.toml").read_text() == OLD_CONFIG
+    assert (boot / "kiosk.toml").exists()  # left for the owner to fix
+    assert pending_config_error(etc) == result.error
+    assert len((etc / "config-error").read_text().splitlines()) == 1
+
+
+def test_config_that_is_not_toml_names_the_boot_file_not_a_temporary_one(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text("[shop\nname = 'x'\n")
+
+    result = provision(boot, etc)
+
+    assert result.error is not None and "not valid TOML" in result.error
+    assert str(boot / "kiosk.toml") in result.error
+    assert ".kiosk.toml." not in result.error
+
+
+def test_fixing_the_config_clears_the_error(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text('[shop]\nlanguage = "xx"\n')
+    provision(boot, etc)
+    assert pending_config_error(etc) is not None
+
+    (boot / "kiosk.toml").write_text(GOOD_CONFIG)
+    result = provision(boot, etc)
+
+    assert result.ok
+    assert pending_config_error(etc) is None
+
+
+def test_removing_the_bad_config_clears_the_error(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text('[shop]\nlanguage = "xx"\n')
+    provision(boot, etc)
+    (boot / "kiosk.toml").unlink()
+
+    result = provision(boot, etc)
+
+    assert result.ok and not result.config_installed and not result.key_installed
+    assert pending_config_error(etc) is None
+    assert (etc / "kiosk.toml").read_text() == OLD_CONFIG
+
+
+def test_nothing_on_the_boot_partition_changes_nothing(boot: Path, etc: Path) -> None:
+    result = provision(boot, etc)
+
+    assert result.ok and not result.config_installed and not result.key_installed
+    assert sorted(p.name for p in etc.iterdir()) == ["kiosk.toml"]
+
+
+def test_key_and_config_are_independent(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text("[shop]\nnmae = 'typo'\n")
+    (boot / "mion-api-key").write_text(KEY)
+
+    result = provision(boot, etc)
+
+    assert result.key_installed and not result.config_installed
+    assert result.error is not None and "did you mean name?" in result.error
+    assert not (boot / "mion-api-key").exists()
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "is empty"),
+    (b"  \n", "is empty"),
+    (b"two words", "one line"),
+    (b"line1\nline2", "one line"),
+    (b"short", "characters long"),
+    ("cl\u00e9-with-accent".encode(), "plain ASCII"),
+])
+def test_bad_key_is_refused_without_echoing_it(boot: Path, etc: Path, content: bytes, reason: str) -> None:
+    (etc / "mion-api-key").write_text(KEY)
+    (boot / "mion-api-key").write_bytes(content)
+
+    result = provision(boot, etc)
+
+    assert not result.key_installed
+    assert result.error is not None and reason in result.error
+    if content.strip():
+        assert content.decode(errors="ignore").split()[0] not in result.error
+    assert (etc / "mion-api-key").read_text() == KEY  # the old key stays
+
+
+def test_key_with_byte_order_mark_is_accepted(boot: Path, etc: Path) -> None:
+    (boot / "mion-api-key").write_bytes(b"\xef\xbb\xbf" + KEY.encode() + b"\n")
+
+    assert provision(boot, etc).key_installed
+    assert (etc / "mion-api-key").read_text() == KEY
+
+
+def test_key_pasted_into_a_setting_is_not_repeated_in_the_error(boot: Path, etc: Path) -> None:
+    (boot / "mion-api-key").write_text(KEY)
+    (boot / "kiosk.toml").write_text(f'[mion]\nbase_url = "{KEY}"\n')
+
+    result = provision(boot, etc)
+
+    assert result.error is not None and "[mion] base_url" in result.error
+    assert KEY not in result.error
+    assert KEY not in (etc / "config-error").read_text()
+
+
+def test_config_without_the_key_file_setting_installs_with_a_note(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text('[shop]\nname = "No Key Setting"\n')
+
+    result = provision(boot, etc)
+
+    assert result.ok and result.config_installed
+    assert any("api_key_file" in note for note in result.notes)
+
+
+def test_missing_etc_dir_is_created(boot: Path, tmp_path: Path) -> None:
+    (boot / "kiosk.toml").write_text(GOOD_CONFIG)
+    etc = tmp_path / "fresh" / "kiosk"
+
+    assert provision(boot, etc).config_installed
+    assert (etc / "kiosk.toml").exists()
+
+
+def test_pending_config_error_reads_one_line(tmp_path: Path) -> None:
+    assert pending_config_error(tmp_path) is None
+    (tmp_path / "config-error").write_text("[shop] language: expected en, de or fi\n\n")
+    assert pending_config_error(tmp_path) == "[shop] language: expected en, de or fi"
+    (tmp_path / "config-error").write_text("\n")
+    assert pending_config_error(tmp_path) is None
+
+
+def test_the_image_default_config_is_valid() -> None:
+    default = Path(__file__).parents[2] / "image-build" / "stage-kiosk" / "00-kiosk" / "files" / "kiosk.toml"
+
+    assert load_settings(default).mion.api_key_file == "mion-api-key"
