@@ -1,0 +1,248 @@
+"""The simulator's HTTP face: routing from the endpoint table, and the request handler.
+
+API requests (everything outside ``/_sim/``) pass through the failure switches and the latency
+first, then the auth check, then the route. Control requests under ``/_sim/`` never do either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from kiosk.mion.sim_state import JsonDict, SimRefusal
+
+if TYPE_CHECKING:
+    from kiosk.mion.simulator import MionSimulator
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+_PLACEHOLDER = re.compile(r"\{(id|reference)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One line of the endpoint table, compiled: ``GET /payment-sessions/{id}`` and friends."""
+
+    name: str
+    method: str
+    path: re.Pattern[str]
+    query: tuple[tuple[str, str], ...]
+    """(query key, placeholder name or literal value) pairs the request must carry."""
+
+    @classmethod
+    def compile(cls, name: str, spec: str) -> Route:
+        """Build from ``"METHOD /path?key={reference}"``."""
+        method, _, target = spec.partition(" ")
+        parts = urlsplit(target)
+        pattern = ""
+        last = 0
+        for match in _PLACEHOLDER.finditer(parts.path):
+            pattern += re.escape(parts.path[last:match.start()]) + f"(?P<{match.group(1)}>[^/]+)"
+            last = match.end()
+        pattern += re.escape(parts.path[last:])
+        query = tuple((key, value.strip("{}") if _PLACEHOLDER.fullmatch(value) else value)
+                      for key, value in parse_qsl(parts.query, keep_blank_values=True))
+        return cls(name, method.upper(), re.compile(pattern), query)
+
+    def match(self, path: str, query: dict[str, str]) -> dict[str, str] | None:
+        """The placeholder values when ``path`` and ``query`` fit this route, else None."""
+        found = self.path.fullmatch(path)
+        if found is None:
+            return None
+        values = {key: unquote(value) for key, value in found.groupdict().items()}
+        for key, wanted in self.query:
+            if key not in query:
+                return None
+            if wanted in ("id", "reference"):
+                values[wanted] = query[key]
+            elif query[key] != wanted:
+                return None
+        return values
+
+
+class SimHandler(BaseHTTPRequestHandler):
+    """One connection to the simulator (HTTP/1.1 keep-alive, like a real API)."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "MionSimulator/1"
+    timeout = 30  # an idle keep-alive connection is closed after this many seconds
+    disable_nagle_algorithm = True  # headers and body go out in two writes; do not wait for an ACK between
+    sim: MionSimulator  # set on a subclass by the simulator
+
+    def setup(self) -> None:
+        super().setup()
+        self.sim._connection_opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.sim._connection_closed(self.connection)
+
+    def do_GET(self) -> None:  # http.server dispatches on this name
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Only the request line and status reach here, never headers, so the key stays out.
+        log.debug("simulator %s: " + format, self.address_string(), *args)
+
+    # --- dispatch --------------------------------------------------------------------------------
+
+    def _handle(self) -> None:
+        try:
+            body = self._read_body()
+            if body is None:
+                self.close_connection = True
+                self._send(413 if self.headers.get("Content-Length", "").isdigit() else 400,
+                           {"error": "bad_request", "message": f"the body must be at most {MAX_BODY_BYTES} bytes "
+                                                               "with a valid Content-Length"})
+                return
+            parts = urlsplit(self.path)
+            if parts.path.startswith("/_sim/"):
+                self._control(parts.path, body)
+            else:
+                self._api(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), body)
+        except (BrokenPipeError, ConnectionResetError):
+            log.debug("simulator: client went away before the answer")
+            self.close_connection = True
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None when its length is missing-but-needed, invalid or too large."""
+        declared = self.headers.get("Content-Length") or "0"
+        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(int(declared)) if int(declared) > 0 else b""
+
+    def _api(self, path: str, query: dict[str, str], raw: bytes) -> None:
+        sim = self.sim
+        mode = sim._take_failure()
+        sim._stopping.wait(sim._latency_s())
+        if mode in ("500", "503", "429"):
+            status = int(mode)
+            headers = {"Retry-After": "1"} if status == 429 else {"Retry-After": sim._retry_after_date(2)}
+            self._send(status, {"message": "simulated failure"}, headers if status != 500 else {})
+            return
+        if mode in ("drop", "timeout"):
+            if mode == "timeout":
+                sim._stopping.wait(sim.hang_s)  # never answer in time; stop() cuts it short
+            self.close_connection = True
+            return
+        if mode == "malformed":
+            self._send_raw(200, b'{"paymentSessionId": "half an ans', "application/json")
+            return
+        status, payload = self._answer(path, query, raw)
+        if mode == "drop_after":
+            log.debug("simulator: handled %s %s, dropping the connection unanswered", self.command, path)
+            self.close_connection = True
+            return
+        self._send(status, payload)
+
+    def _answer(self, path: str, query: dict[str, str], raw: bytes) -> tuple[int, Any]:
+        expected = f"{self.sim.auth_scheme} {self.sim.api_key}" if self.sim.auth_scheme else self.sim.api_key
+        if self.headers.get(self.sim.auth_header) != expected:
+            return 401, {"error": "unauthorized", "message": "missing or invalid API key"}
+        route, values = self._route(path, query)
+        if route is None:
+            return 404, {"error": "not_found", "message": f"no endpoint {self.command} {path}"}
+        try:
+            body = _json_object(raw) if self.command != "GET" else {}
+            return self._call(route.name, values, body)
+        except SimRefusal as refusal:
+            return refusal.status, {"error": "refused", "message": refusal.message}
+
+    def _route(self, path: str, query: dict[str, str]) -> tuple[Route | None, dict[str, str]]:
+        for route in self.sim._routes:
+            values = route.match(path, query)
+            if values is not None and route.method == self.command:
+                return route, values
+        return None, {}
+
+    def _call(self, name: str, values: dict[str, str], body: JsonDict) -> tuple[int, Any]:
+        state = self.sim._state
+        if name == "create_session":
+            return 201, state.create_session(body)
+        if name == "create_attempt":
+            session_id = values.get("id") or body.get("paymentSessionId")
+            if not isinstance(session_id, str):
+                raise SimRefusal(400, "paymentSessionId is missing")
+            return 201, state.create_attempt(session_id, body)
+        if name == "session_status":
+            return 200, state.status(values["id"])
+        if name == "session_by_id":
+            return 200, state.full(values["id"])
+        return 200, state.by_reference(values["reference"])
+
+    # --- control: /_sim/ -------------------------------------------------------------------------
+
+    def _control(self, path: str, raw: bytes) -> None:
+        sim = self.sim
+        try:
+            body = _json_object(raw) if self.command == "POST" else {}
+            pay = re.fullmatch(r"/_sim/sessions/([^/]+)/pay", path)
+            if self.command == "GET" and path == "/_sim/sessions":
+                self._send(200, sim.sessions())
+            elif self.command == "POST" and pay:
+                self._send(200, {"paymentSessionId": sim.mark_paid(unquote(pay.group(1)))})
+            elif self.command == "POST" and path == "/_sim/pay-latest":
+                self._send(200, {"paymentSessionId": sim.mark_paid()})
+            elif self.command == "POST" and path == "/_sim/fail":
+                sim.fail_next(body.get("count"), body.get("mode"))  # type: ignore[arg-type]
+                self._send(200, {"ok": True})
+            elif self.command == "POST" and path == "/_sim/latency":
+                sim.set_latency(body.get("seconds"))  # type: ignore[arg-type]
+                self._send(200, {"ok": True})
+            else:
+                self._send(404, {"error": "not_found", "message": f"no control endpoint {self.command} {path}"})
+        except SimRefusal as refusal:
+            self._send(refusal.status, {"error": "refused", "message": refusal.message})
+        except KeyError as exc:
+            self._send(404, {"error": "not_found", "message": str(exc.args[0]) if exc.args else "not found"})
+        except (TypeError, ValueError) as exc:
+            self._send(400, {"error": "bad_request", "message": str(exc)})
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_raw(status, json.dumps(payload).encode("utf-8"), "application/json", headers)
+
+    def _send_raw(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _json_object(raw: bytes) -> JsonDict:
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SimRefusal(400, "the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise SimRefusal(400, "the body must be a JSON object")
+    return body
+
+
+def compile_routes(table: dict[str, str]) -> list[Route]:
+    """Routes for every entry of an endpoint table (name -> "METHOD /path")."""
+    return [Route.compile(name, spec) for name, spec in table.items()]
+

@@ -1,0 +1,102 @@
+"""Carries out the register's Mion effects on worker threads and hands the answers back as events.
+
+The register makes sure at most one request of each kind is in flight per sale, so a small pool
+suffices. Every answer is put on the app's queue and the main loop is woken; the worker never
+touches the register or pygame.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from kiosk.core import effects as fx
+from kiosk.core import events as ev
+from kiosk.core.events import Failure, Request
+from kiosk.core.invoice import check_invoice
+from kiosk.errors import InvoiceRejected, MionRejected, MionUnavailable
+from kiosk.mion.client import MionClient
+
+log = logging.getLogger(__name__)
+
+MionEffect = fx.CreateSession | fx.FindSession | fx.CreateAttempt | fx.PollStatus
+
+
+class MionWorker:
+    """Runs Mion calls off the main thread.
+
+    Args:
+        client: the Mion client (its own timeouts bound every call).
+        network: the invoice network the kiosk accepts (see ``kiosk.config.INVOICE_NETWORKS``).
+        events: where answers go.
+        wake: called after each answer so the main loop looks at ``events``.
+    """
+
+    def __init__(self, client: MionClient, *, network: str, events: queue.Queue[ev.Event],
+                 wake: Callable[[], None], threads: int = 4) -> None:
+        self._client = client
+        self._network = network
+        self._events = events
+        self._wake = wake
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mion")
+        self._closed = False
+
+    def submit(self, effect: MionEffect) -> None:
+        if self._closed:
+            return
+        self._pool.submit(self._run, effect)
+
+    def close(self) -> None:
+        """Stop taking work; requests in flight finish within the client's timeouts."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, effect: MionEffect) -> None:
+        try:
+            event = self._call(effect)
+        except Exception:  # a bug must not kill the worker thread silently
+            log.exception("Mion request %s failed unexpectedly", type(effect).__name__)
+            event = ev.RequestFailed(reference=effect.reference, request=_request_of(effect),
+                                     failure=Failure.UNAVAILABLE, message="internal error")
+        self._events.put(event)
+        self._wake()
+
+    def _call(self, effect: MionEffect) -> ev.Event:
+        request = _request_of(effect)
+        try:
+            if isinstance(effect, fx.CreateSession):
+                session = self._client.create_session(amount_cents=effect.amount_cents, reference=effect.reference,
+                                                      expires_at=effect.expires_at)
+                return ev.SessionCreated(reference=effect.reference, session=session)
+            if isinstance(effect, fx.FindSession):
+                return ev.SessionLookedUp(reference=effect.reference,
+                                          session=self._client.session_by_reference(effect.reference))
+            if isinstance(effect, fx.CreateAttempt):
+                attempt = self._client.create_attempt(effect.session_id)
+                if not (attempt.blocked_by_compliance or attempt.missing_compliance_fields):
+                    check_invoice(attempt.invoice, network=self._network, amount_msat=attempt.amount_msat)
+                return ev.AttemptCreated(reference=effect.reference, attempt=attempt)
+            status = self._client.session_status(effect.session_id)
+            return ev.StatusReceived(reference=effect.reference, status=status)
+        except MionUnavailable as exc:
+            return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.UNAVAILABLE,
+                                    message=str(exc), retry_after_s=exc.retry_after_s)
+        except MionRejected as exc:
+            return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.REJECTED,
+                                    message=str(exc))
+        except InvoiceRejected as exc:
+            log.warning("sale %s: invoice refused: %s", effect.reference, exc)
+            return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.INVOICE_INVALID,
+                                    message=str(exc))
+
+
+def _request_of(effect: MionEffect) -> Request:
+    if isinstance(effect, fx.CreateSession):
+        return Request.CREATE_SESSION
+    if isinstance(effect, fx.FindSession):
+        return Request.FIND_SESSION
+    if isinstance(effect, fx.CreateAttempt):
+        return Request.CREATE_ATTEMPT
+    return Request.POLL
