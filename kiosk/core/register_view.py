@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from kiosk.core.events import Request
 from kiosk.core.model import Phase
 from kiosk.core.sale import secs
 from kiosk.core.view import (
@@ -59,32 +60,39 @@ def derive_view(reg: Register, now: datetime) -> View:
 
 
 def next_deadline(reg: Register, now: datetime) -> datetime | None:
-    """The earliest moment at which a Tick can change the register's state or its view."""
-    times: list[datetime] = [w.next_poll_at for w in reg.watches.values() if not w.in_flight]
+    """The earliest moment at which a Tick can change the register's state or its view.
+
+    Pending work (a request due, a watch to poll, a screen to leave) that is already due gives
+    ``now``: the app ticks at once. Times that only change the picture count only in the future.
+    """
+    work: list[datetime] = [w.next_poll_at for w in reg.watches.values() if not w.in_flight]
+    later: list[datetime] = []
     timing = reg.timing
     if reg.phase.is_final and reg.ending is not None:
         hold = timing.paid_screen_s if reg.phase is Phase.PAID else timing.message_screen_s
-        times.append(reg.ending.at + secs(hold))
+        work.append(reg.ending.at + secs(hold))
     elif reg.phase is Phase.ENTERING_AMOUNT and reg.entry_touched_at is not None:
-        times.append(reg.entry_touched_at + secs(timing.entry_timeout_s))
+        work.append(reg.entry_touched_at + secs(timing.entry_timeout_s))
     elif reg.phase is Phase.IDLE and timing.dim_after_s and reg.idle_since is not None:
-        dim_at = reg.idle_since + secs(timing.dim_after_s)
-        if dim_at > now:
-            times.append(dim_at)
+        later.append(reg.idle_since + secs(timing.dim_after_s))
     elif reg.sale is not None and reg.phase.is_open:
         sale = reg.sale
-        times.extend(at for request, at in sale.due.items() if request not in sale.in_flight)
+        work.extend(at for request, at in sale.due.items()
+                    if request not in sale.in_flight and request is not Request.CREATE_ATTEMPT)
+        if Request.CREATE_ATTEMPT in sale.due:
+            later.append(sale.due[Request.CREATE_ATTEMPT])  # the end of a backoff, not work by itself
         if not sale.ever_shown:
-            times.append(sale.started_at + secs(timing.give_up_creating_s))
+            work.append(sale.started_at + secs(timing.give_up_creating_s))
         shown_until = sale.shown_until(timing)
         if shown_until is not None:
-            times.extend([shown_until, shown_until - secs(timing.refresh_lead_s)])
+            later.extend([shown_until, shown_until - secs(timing.refresh_lead_s)])
             # The countdown shows whole seconds: wake when the next one begins.
             left = (shown_until - now).total_seconds()
             if left > 0:
-                times.append(now + secs(left - math.floor(left) or 1.0))
-        times.append(sale.session_expires_at - secs(timing.refresh_margin_s + timing.min_attempt_s))
-        times.append(sale.session_expires_at)
-    # Anything due at or before ``now`` was acted on by the Tick that preceded this call.
-    future = [t for t in times if t > now]
+                later.append(now + secs(left - math.floor(left) or 1.0))
+        later.append(sale.session_expires_at - secs(timing.refresh_margin_s + timing.min_attempt_s))
+        later.append(sale.session_expires_at)
+    if any(t <= now for t in work):
+        return now
+    future = [t for t in work + later if t > now]
     return min(future) if future else None

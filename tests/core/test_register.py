@@ -288,6 +288,8 @@ def test_over_ten_minutes_the_shown_invoice_never_has_less_than_the_margin_left(
         for event in due:
             effects += reg.handle(event, now)
         effects += reg.handle(ev.Tick(), now)
+        deadline = reg.next_deadline(now)
+        assert deadline is None or deadline > now, "after a Tick nothing may be due at once (busy loop)"
         for effect in effects:
             if isinstance(effect, fx.CreateAttempt):
                 answer = ev.AttemptCreated(reference=REF, attempt=attempt(now + timedelta(seconds=latency_s),

@@ -1,0 +1,272 @@
+"""The composition root: wires the register to Mion, the journal, the screen, the till and the outputs.
+
+One thread, the main one, owns pygame and the register. Everything else (Mion requests, the serial
+reader, the print worker) runs on threads at the edges that put events on ``self.events`` and wake the
+main loop with a pygame user event. The loop blocks in ``pygame.event.wait`` until an event arrives or
+the register's next deadline comes; it never spins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import logging
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pygame
+
+from kiosk import __version__
+from kiosk.app_desk import Desk
+from kiosk.app_outputs import Outputs
+from kiosk.config import Settings
+from kiosk.core import effects as fx
+from kiosk.core import events as ev
+from kiosk.core.model import Attempt, Phase
+from kiosk.core.register import Register
+from kiosk.core.sale import Timing
+from kiosk.core.view import Frame, ShopStatus
+from kiosk.display.window import Window
+from kiosk.errors import IllegalTransition
+from kiosk.inputs.keypad import key_for
+from kiosk.mion.client import MionClient
+from kiosk.mion.worker import MionEffect, MionWorker
+from kiosk.store.journal import Journal
+
+log = logging.getLogger(__name__)
+
+WAKE = pygame.event.custom_type()
+MAX_WAIT_S = 1.0
+"""Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
+
+
+def timing_from(settings: Settings) -> Timing:
+    sale = settings.sale
+    return Timing(
+        max_amount_cents=sale.max_amount_cents, poll_interval_s=sale.poll_interval_s,
+        refresh_margin_s=sale.refresh_margin_s, refresh_lead_s=sale.refresh_lead_s,
+        session_lifetime_s=sale.session_lifetime_s, late_grace_s=sale.late_grace_s,
+        paid_screen_s=sale.paid_screen_s, message_screen_s=sale.message_screen_s,
+        max_backoff_s=sale.max_backoff_s, dim_after_s=settings.display.dim_after_s,
+        recovery_unpayable=sale.recovery_unpayable,
+    )
+
+
+@dataclass
+class Hooks:
+    """Ways for demo mode, tests and systemd to follow the loop without reaching into it."""
+
+    on_frame: Callable[[Frame, Window], None] | None = None
+    """Called after a frame was drawn (screenshots, READY=1)."""
+    on_key: Callable[[pygame.event.Event], bool] | None = None
+    """Demo keys; return True when the key was consumed."""
+    on_idle_loop: Callable[[KioskApp], None] | None = None
+    """Called once per loop iteration (the headless demo's script, the watchdog)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+class KioskApp:
+    """The running kiosk. Use as a context manager; ``run()`` until ``stop()``."""
+
+    def __init__(self, settings: Settings, *, api_key: str, state_dir: Path, hooks: Hooks | None = None,
+                 demo: bool = False) -> None:
+        self.settings = settings
+        self.hooks = hooks or Hooks()
+        self.demo = demo
+        self.events: queue.Queue[ev.Event | Callable[[], None]] = queue.Queue()
+        self.register = Register(timing_from(settings), shop_name=settings.shop.name,
+                                 logo_path=settings.shop.logo or None)
+        self._stack = contextlib.ExitStack()
+        self._stop = threading.Event()
+        self._api_key = api_key
+        self._state_dir = state_dir
+        self.mion_reachable: bool | None = None
+        self.journal = Journal(state_dir / "journal.sqlite3")
+        self.window = Window(settings.display, settings.shop.language, logo_path=settings.shop.logo or None)
+        self.outputs = Outputs(settings, self.journal, wake=self.wake, demo=demo)
+        self.desk = Desk(self)
+        self.worker: MionWorker | None = None
+        self._recovered = False
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> KioskApp:
+        stack = self._stack
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        self.journal.open()
+        stack.callback(self.journal.close)
+        self.window.open()
+        stack.callback(self.window.close)
+        client = MionClient(self.settings.mion, self._api_key)
+        stack.callback(client.close)
+        self.worker = MionWorker(client, network=self.settings.mion.invoice_network,
+                                 events=self.events, wake=self.wake)  # type: ignore[arg-type]
+        stack.callback(self.worker.close)
+        self.outputs.open(self.desk)
+        stack.callback(self.outputs.close)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def stop(self) -> None:
+        """Ask the loop to end (thread- and signal-safe)."""
+        self._stop.set()
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake the main loop from any thread."""
+        with contextlib.suppress(pygame.error):
+            pygame.event.post(pygame.event.Event(WAKE))
+
+    def now(self) -> datetime:
+        return self.hooks.clock()
+
+    # --- the loop ----------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Recover unfinished sales, then serve until ``stop()`` (or SIGTERM/SIGINT in the main thread)."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        if not self._recovered:
+            self._recovered = True
+            self._recover()
+        self._draw()
+        while not self._stop.is_set():
+            for event in pygame.event.get() or [pygame.event.wait(self._wait_ms())]:
+                self._on_pygame_event(event)
+            self._drain()
+            self._feed(ev.Tick())
+            self._draw()
+            if self.hooks.on_idle_loop is not None:
+                self.hooks.on_idle_loop(self)
+        log.info("kiosk loop ended")
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        self.stop()
+
+    def _wait_ms(self) -> int:
+        now = self.now()
+        wait_s = MAX_WAIT_S
+        deadline = self.register.next_deadline(now)
+        if deadline is not None:
+            wait_s = min(wait_s, max(0.0, (deadline - now).total_seconds()))
+        animation_s = self.window.animation_interval_s(self.frame(now))
+        if animation_s is not None:
+            wait_s = min(wait_s, animation_s)
+        # Round up: waking a hair before a deadline would find nothing due yet.
+        return max(1, math.ceil(wait_s * 1000))
+
+    def _on_pygame_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.stop()
+        elif event.type == pygame.KEYDOWN:
+            if self.hooks.on_key is not None and self.hooks.on_key(event):
+                return
+            key = key_for(event)
+            if key is not None:
+                self._feed(ev.KeyPressed(key=key))
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if callable(item):
+                item()  # work from an edge thread that must run on the main thread (till bytes)
+            else:
+                self._note_reachability(item)
+                self._feed(item)
+
+    def _note_reachability(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RequestFailed):
+            self.mion_reachable = event.failure is not ev.Failure.UNAVAILABLE
+        elif isinstance(event, ev.SessionCreated | ev.SessionLookedUp | ev.AttemptCreated | ev.StatusReceived):
+            self.mion_reachable = True
+
+    def frame(self, now: datetime) -> Frame:
+        status = ShopStatus(mion_reachable=self.mion_reachable, till_connected=self.outputs.till_connected,
+                            printer_problem=self.outputs.printer_problem, demo=self.demo)
+        return Frame(view=self.register.view(now), status=status)
+
+    def _draw(self) -> None:
+        frame = self.frame(self.now())
+        if self.window.show(frame) and self.hooks.on_frame is not None:
+            self.hooks.on_frame(frame, self.window)
+
+    # --- events in, effects out ------------------------------------------------------------------------
+
+    def feed(self, event: ev.Event) -> list[fx.Effect]:
+        """Hand one event to the register and carry out its effects (main thread only)."""
+        return self._feed(event)
+
+    def _feed(self, event: ev.Event) -> list[fx.Effect]:
+        try:
+            effects = self.register.handle(event, self.now())
+        except IllegalTransition as exc:
+            log.warning("ignored: %s", exc)
+            return []
+        for effect in effects:
+            self._carry_out(effect)
+        return effects
+
+    def _carry_out(self, effect: fx.Effect) -> None:
+        now = self.now()
+        journal = self.journal
+        if isinstance(effect, fx.RequestSale):
+            self.desk.begin(effect.amount_cents, None, effect.source)
+        elif isinstance(effect, fx.RecordSale):
+            journal.create_sale(reference=effect.reference, amount_cents=effect.amount_cents, source=effect.source,
+                                at=now)
+        elif isinstance(effect, fx.RecordSession):
+            journal.set_session(effect.reference, effect.session_id, now)
+            journal.set_phase(effect.reference, Phase.CREATING_ATTEMPT, now)
+        elif isinstance(effect, fx.RecordAttempt):
+            journal.add_attempt(effect.reference, effect.attempt, now)
+            journal.set_phase(effect.reference, Phase.AWAITING_PAYMENT, now)
+            self.outputs.announce_invoice(effect.reference, effect.attempt, effect.expires_at, now)
+        elif isinstance(effect, fx.RecordStatus):
+            journal.record_status(effect.reference, effect.status, now)
+        elif isinstance(effect, fx.RecordPhase):
+            journal.set_phase(effect.reference, effect.phase, now)
+        elif isinstance(effect, fx.RecordPaid):
+            self.outputs.record_paid(effect, now)
+        elif isinstance(effect, fx.RecordEnded):
+            self.outputs.record_ended(effect, now)
+        elif isinstance(effect, fx.SetLight):
+            self.outputs.set_light(effect.light)
+        else:
+            assert self.worker is not None
+            self.worker.submit(effect)
+
+    def _recover(self) -> None:
+        unfinished = self.journal.unfinished()
+        if not unfinished:
+            return
+        log.info("recovering %d unfinished sale(s): %s", len(unfinished), ", ".join(s.reference for s in unfinished))
+        sales = tuple(
+            ev.RecoveredSale(reference=s.reference, amount_cents=s.amount_cents, source=s.source,
+                             created_at=s.created_at, session_id=s.session_id, last_attempt=_last_attempt(s))
+            for s in unfinished)
+        self._feed(ev.Recovered(sales=sales))
+
+
+def _last_attempt(record: Any) -> Attempt | None:
+    if not record.attempts or record.session_id is None:
+        return None
+    last = record.attempts[-1]
+    return Attempt(session_id=record.session_id, invoice=last.invoice, amount_msat=last.amount_msat,
+                   expires_at=last.expires_at)
+
+
+__all__ = ["KioskApp", "Hooks", "MionEffect", "__version__"]

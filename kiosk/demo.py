@@ -1,0 +1,172 @@
+"""Demo mode: the kiosk against the built-in Mion simulator, in a window or headless.
+
+In a window: type an amount and press Enter, then press P to pay the shown invoice (as the customer's
+wallet would), N to pull and restore the network, Esc to cancel. Headless: one scripted sale on SDL's
+dummy driver, each state change printed and each screen saved as a PNG.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pygame
+
+from kiosk.app import Hooks, KioskApp
+from kiosk.config import Settings
+from kiosk.core import events as ev
+from kiosk.core.view import Frame, InvoiceView, MessageView
+from kiosk.display.window import Window
+from kiosk.mion.simulator import MionSimulator
+
+log = logging.getLogger(__name__)
+
+DEMO_API_KEY = "demo-key"
+HEADLESS_TIME_LIMIT_S = 60.0
+
+
+def demo_settings(settings: Settings, simulator: MionSimulator, state_dir: Path, *,
+                  window: tuple[int, int] | None) -> Settings:
+    """The given settings, pointed at the simulator, printing receipts to a file, in a window."""
+    mion = dataclasses.replace(settings.mion, base_url=simulator.base_url, invoice_network="regtest",
+                               api_key_file="", api_key_env="KIOSK_DEMO_API_KEY")
+    printer = settings.printer
+    if printer.kind == "none":
+        printer = dataclasses.replace(printer, kind="file", device=str(state_dir / "receipts.bin"))
+    display = settings.display
+    if window is not None or not display.fullscreen:
+        width, height = window or (display.width or 800, display.height or 480)
+        display = dataclasses.replace(display, fullscreen=False, width=width, height=height)
+    return dataclasses.replace(settings, mion=mion, printer=printer, display=display)
+
+
+@dataclass
+class _Demo:
+    simulator: MionSimulator
+    offline: bool = False
+
+    def on_key(self, app: KioskApp, event: pygame.event.Event) -> bool:
+        if event.key == pygame.K_p:
+            sale = app.register.sale
+            if sale is not None and sale.session_id is not None and app.register.phase.is_open:
+                self.simulator.mark_paid(sale.session_id)
+                log.info("demo: the customer paid %s", sale.reference)
+            return True
+        if event.key == pygame.K_n:
+            self.offline = not self.offline
+            self.simulator.set_offline(self.offline)
+            log.info("demo: network %s", "pulled" if self.offline else "restored")
+            return True
+        return False
+
+
+def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | None) -> int:
+    """Run the interactive demo in a window until it is closed."""
+    with MionSimulator(api_key=DEMO_API_KEY, network="regtest") as simulator:
+        demo = _Demo(simulator)
+        settings = demo_settings(settings, simulator, state_dir, window=window)
+        hooks = Hooks()
+        app = KioskApp(settings, api_key=DEMO_API_KEY, state_dir=state_dir, hooks=hooks, demo=True)
+        hooks.on_key = lambda event: demo.on_key(app, event)
+        with app:
+            print(f"Demo kiosk: journal and receipts in {state_dir}")
+            print("Type an amount and press Enter; P pays the invoice, N pulls/restores the network, "
+                  "Esc cancels; close the window to quit.")
+            app.run()
+    return 0
+
+
+@dataclass
+class _Script:
+    """The headless demo's one sale, advanced once per loop iteration."""
+
+    simulator: MionSimulator
+    out_dir: Path
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    shots: list[Path] = field(default_factory=list)
+    last_name: str = ""
+    step: int = 0
+    invoice_seen_at: datetime | None = None
+    failed: str | None = None
+
+    def on_frame(self, frame: Frame, window: Window) -> None:
+        name = _screen_name(frame)
+        if name == self.last_name:
+            return
+        self.last_name = name
+        path = self.out_dir / f"{len(self.shots) + 1:02d}-{name}.png"
+        window.save_png(path)
+        self.shots.append(path)
+        print(f"screen: {name:<12} -> {path}")
+
+    def advance(self, app: KioskApp) -> None:
+        now = datetime.now(UTC)
+        if now - self.started > timedelta(seconds=HEADLESS_TIME_LIMIT_S):
+            self.failed = f"the sale did not finish within {HEADLESS_TIME_LIMIT_S:.0f} s"
+            app.stop()
+            return
+        view = app.register.view(now)
+        if self.step == 0:
+            for key in ("1", "2", ".", "5", "0"):
+                app.feed(ev.KeyPressed(key=ev.Key(key)))
+            self.step = 1
+        elif self.step == 1:
+            app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+            self.step = 2
+        elif self.step == 2 and isinstance(view, InvoiceView):
+            self.invoice_seen_at = self.invoice_seen_at or now
+            if now - self.invoice_seen_at >= timedelta(seconds=1):
+                sale = app.register.sale
+                assert sale is not None and sale.session_id is not None
+                self.simulator.mark_paid(sale.session_id)
+                print(f"simulator: session {sale.session_id} marked paid")
+                self.step = 3
+        elif self.step == 2 and isinstance(view, MessageView):
+            self.failed = f"the sale ended as {view.kind.value}: {view.detail or ''}"
+            app.stop()
+        elif self.step == 3 and app.register.phase.value == "idle":
+            app.stop()
+
+
+def run_headless(settings: Settings, state_dir: Path, out_dir: Path, *, size: tuple[int, int]) -> int:
+    """Play one scripted sale on SDL's dummy driver; save each screen as a PNG in ``out_dir``."""
+    os.environ["SDL_VIDEODRIVER"] = "dummy"
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with MionSimulator(api_key=DEMO_API_KEY, network="regtest") as simulator:
+        settings = demo_settings(settings, simulator, state_dir, window=size)
+        settings = dataclasses.replace(settings, sale=dataclasses.replace(settings.sale, paid_screen_s=2.0))
+        script = _Script(simulator, out_dir)
+        hooks = Hooks(on_frame=script.on_frame, on_idle_loop=script.advance)
+        app = KioskApp(settings, api_key=DEMO_API_KEY, state_dir=state_dir, hooks=hooks, demo=True)
+        with app:
+            print(f"Headless demo: simulator at {simulator.base_url}, journal in {state_dir}")
+            app.run()
+            last = app.journal.last_paid()
+    if script.failed:
+        print(f"demo failed: {script.failed}", file=sys.stderr)
+        return 1
+    if last is not None:
+        print(f"paid: {last.reference}, {last.amount_cents} cents, {last.amount_sat} sats, paidAt "
+              f"{last.paid_at.isoformat() if last.paid_at else '?'}")
+    print(f"receipt bytes written to {settings.printer.device}")
+    print(f"{len(script.shots)} screens saved in {out_dir}")
+    return 0
+
+
+def _screen_name(frame: Frame) -> str:
+    view = frame.view
+    if isinstance(view, MessageView):
+        return view.kind.value
+    name = type(view).__name__.removesuffix("View").lower()
+    return {"amountentry": "entry"}.get(name, name)
+
+
+Callback = Callable[[], None]

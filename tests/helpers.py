@@ -1,0 +1,55 @@
+"""Shared test helpers: a kiosk wired to the simulator, driven until a condition holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kiosk.app import Hooks, KioskApp
+from kiosk.config import Settings
+from kiosk.mion.simulator import MionSimulator
+
+API_KEY = "test-key-7f3a9c"
+
+
+def settings_for(simulator: MionSimulator, state_dir: Path, **sections: object) -> Settings:
+    base = Settings()
+    mion = dataclasses.replace(base.mion, base_url=simulator.base_url, invoice_network="regtest",
+                               connect_timeout_s=0.5, read_timeout_s=0.5)
+    display = dataclasses.replace(base.display, fullscreen=False, width=800, height=480)
+    sale = dataclasses.replace(base.sale, poll_interval_s=0.1, max_backoff_s=0.4)
+    printer = dataclasses.replace(base.printer, kind="file", device=str(state_dir / "receipts.bin"))
+    settings = dataclasses.replace(base, mion=mion, display=display, sale=sale, printer=printer)
+    for name, value in sections.items():
+        settings = dataclasses.replace(settings, **{name: dataclasses.replace(getattr(settings, name), **value)})  # type: ignore[arg-type]
+    return settings
+
+
+@contextmanager
+def running_kiosk(settings: Settings, state_dir: Path, hooks: Hooks | None = None) -> Iterator[KioskApp]:
+    with KioskApp(settings, api_key=API_KEY, state_dir=state_dir, hooks=hooks or Hooks()) as app:
+        yield app
+
+
+def drive(app: KioskApp, until: Callable[[KioskApp], bool], *, timeout_s: float = 10.0,
+          step: Callable[[KioskApp], None] | None = None) -> None:
+    """Run the kiosk's real loop until ``until(app)`` holds; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    reached = [False]
+
+    def on_loop(a: KioskApp) -> None:
+        if step is not None:
+            step(a)
+        if until(a):
+            reached[0] = True
+            a.stop()
+        elif time.monotonic() > deadline:
+            a.stop()
+
+    app.hooks.on_idle_loop = on_loop
+    app._stop.clear()  # noqa: SLF001 - allow several drives of one app
+    app.run()
+    assert reached[0], f"condition not reached within {timeout_s} s; phase {app.register.phase.value}"
