@@ -49,7 +49,7 @@ class Desk:
         if reference is not None and app.journal.get(reference) is not None:
             raise SaleRefused("DUPLICATE_REFERENCE", f"reference {reference} was already used for a sale")
         if not 1 <= amount_cents <= app.settings.sale.max_amount_cents:
-            raise SaleRefused("REFUSED", f"amount must be 1 to {app.settings.sale.max_amount_cents} cents")
+            raise SaleRefused("AMOUNT_RANGE", f"amount must be 1 to {app.settings.sale.max_amount_cents} cents")
         try:
             started = self.begin(amount_cents, reference, SaleSource.POS)
         except StoreError as exc:

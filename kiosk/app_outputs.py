@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kiosk import __version__
-from kiosk.config import Settings
+from kiosk.config import Settings, shop_timezone
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import Attempt, Phase, SaleSource
@@ -176,7 +176,12 @@ class Outputs:
             app.events.put(lambda: self._on_till_connection(connected, app.now()))
             self._wake()
 
-        self._link = SerialLink(pos, on_data=on_data, on_connection=on_connection)
+        def on_idle() -> None:  # reader thread: the till stopped writing for a moment
+            app.events.put(lambda: self._on_till_quiet(desk))
+            self._wake()
+
+        self._link = SerialLink(pos, on_data=on_data, on_connection=on_connection,
+                                on_idle=on_idle if pos.mode == "pole" else None)
         self._link.start()
 
     def _on_till_bytes(self, desk: Desk, data: bytes) -> None:
@@ -187,12 +192,21 @@ class Outputs:
                     self._link.write(reply)
             self.flush_till(app.now())
         elif self._pole is not None:
+            # While the till repaints, lines may pair a new TOTAL with the old price: show the text,
+            # but take a total only from the settled screen (after the line went quiet).
             for update in self._pole.feed(data):
-                app.feed(ev.PoleUpdated(lines=update.lines, total_cents=update.total_cents))
-                if (update.total_cents is not None and self._settings.pos.on_total == "start"
-                        and app.register.open_reference is None
-                        and 1 <= update.total_cents <= self._settings.sale.max_amount_cents):
-                    desk.begin(update.total_cents, None, SaleSource.POLE)
+                app.feed(ev.PoleUpdated(lines=update.lines, total_cents=None))
+
+    def _on_till_quiet(self, desk: Desk) -> None:
+        app = desk._app  # noqa: SLF001
+        if self._pole is None:
+            return
+        for update in self._pole.flush():
+            app.feed(ev.PoleUpdated(lines=update.lines, total_cents=update.total_cents))
+            total = update.total_cents
+            if (total is not None and self._settings.pos.on_total == "start" and app.register.open_reference is None
+                    and 1 <= total <= self._settings.sale.max_amount_cents):
+                desk.begin(total, None, SaleSource.POLE)
 
     def _on_till_connection(self, connected: bool, now: datetime) -> None:
         if connected:
@@ -217,5 +231,5 @@ class Outputs:
             self._wake()
 
         self._printer = PrintWorker(self._journal, lambda: ReceiptPrinter(settings.printer), settings.shop,
-                                    settings.printer, on_status=on_status)
+                                    settings.printer, on_status=on_status, tz=shop_timezone(settings))
         self._printer.start()

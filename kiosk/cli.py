@@ -11,10 +11,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kiosk import __version__
-from kiosk.config import Settings, load_settings, read_api_key
+from kiosk.config import Settings, load_settings, read_api_key, shop_timezone
 from kiosk.errors import ConfigError, DisplayError, KioskError
 
 log = logging.getLogger("kiosk")
+
+DEFAULT_CONFIG = Path("/etc/kiosk/kiosk.toml")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -171,19 +173,11 @@ def _journal(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Journal(path)
 
 
-def _tz(settings: Settings):  # type: ignore[no-untyped-def]
-    if settings.shop.timezone:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(settings.shop.timezone)
-    return datetime.now().astimezone().tzinfo
-
-
 def _history(args: argparse.Namespace) -> int:
     from kiosk.store.views import history_json, history_text
 
     settings = _settings(args)
-    tz = _tz(settings)
+    tz = shop_timezone(settings)
     day = args.date or datetime.now(tz).date()
     with _journal(args) as journal:
         records = journal.sales_on(day, tz)
@@ -200,7 +194,7 @@ def _show(args: argparse.Namespace) -> int:
     if record is None:
         print(f"kiosk: no sale has reference {args.reference}", file=sys.stderr)
         return 1
-    print(sale_json(record) if args.json else sale_text(record, _tz(settings)))
+    print(sale_json(record) if args.json else sale_text(record, shop_timezone(settings)))
     return 0
 
 
@@ -230,17 +224,15 @@ def _report(args: argparse.Namespace) -> int:
     from kiosk.outputs.report import compute_report, format_report, print_report
 
     settings = _settings(args)
-    tz = _tz(settings)
+    tz = shop_timezone(settings)
     day = args.date or datetime.now(tz).date()
     with _journal(args) as journal:
-        report = compute_report(journal.sales_on(day, tz), day)
+        report = compute_report(journal.sales_on(day, tz), day, tz=tz, closing=args.close)
         if args.close and not journal.close_day(day, datetime.now(UTC)):
             print(f"kiosk: {day} was already closed at {journal.closed_at(day)}", file=sys.stderr)
             return 1
     title = "Z" if args.close else "X"
-    lines = format_report(report, settings.shop.language)
-    print(f"{title} report")
-    print("\n".join(lines))
+    print("\n".join(format_report(report, settings.shop.language, shop_name=settings.shop.name)))
     if args.to_printer:
         print_report(report, settings, title=title)
     return 0
@@ -249,7 +241,10 @@ def _report(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from kiosk.appliance.doctor import exit_code, format_results, run_doctor
 
-    results = run_doctor(args.config)
+    config = args.config
+    if config is None and DEFAULT_CONFIG.exists():
+        config = DEFAULT_CONFIG  # on the appliance, check what the service runs with
+    results = run_doctor(config)
     print(format_results(results, as_json=args.json))
     return exit_code(results)
 

@@ -19,6 +19,7 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +189,7 @@ class PosSettings:
     """line: the kiosk's own line protocol (docs/pos-protocol.md); pole: emulate a pole display."""
     pole_command_set: str = "cd5220"
     """In pole mode: cd5220, epson, logic_controls or aedex."""
-    total_pattern: str = r"TOTAL\D*?(\d+[.,]\d{2})"
+    total_pattern: str = r"\bTOTAL\D*?(\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2})(?!\d)"
     """In pole mode: regular expression whose first group is the total amount."""
     on_total: str = "wait_key"
     """In pole mode: start the sale at once (start) or wait for the cashier's Lightning key (wait_key)."""
@@ -334,6 +335,17 @@ def read_api_key(mion: MionSettings, environ: typing.Mapping[str, str] | None = 
         return key
     key = env.get(mion.api_key_env, "").strip()
     return key or None
+
+
+def shop_timezone(settings: Settings) -> tzinfo:
+    """The shop's time zone for receipts, reports and history (the system's when none is set)."""
+    if settings.shop.timezone:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(settings.shop.timezone)
+    local = datetime.now().astimezone().tzinfo
+    assert local is not None
+    return local
 
 
 # --- the generic TOML -> dataclass mapping -----------------------------------------------------------

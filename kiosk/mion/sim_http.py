@@ -203,6 +203,9 @@ class SimHandler(BaseHTTPRequestHandler):
             elif self.command == "POST" and path == "/_sim/fail":
                 sim.fail_next(body.get("count"), body.get("mode"))  # type: ignore[arg-type]
                 self._send(200, {"ok": True})
+            elif self.command == "POST" and path == "/_sim/offline":
+                sim.set_offline(body.get("offline"))  # type: ignore[arg-type]
+                self._send(200, {"ok": True})
             elif self.command == "POST" and path == "/_sim/latency":
                 sim.set_latency(body.get("seconds"))  # type: ignore[arg-type]
                 self._send(200, {"ok": True})

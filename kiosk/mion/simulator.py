@@ -16,12 +16,14 @@ switches or the latency):
 
     POST /_sim/sessions/{id}/pay      POST /_sim/pay-latest        GET /_sim/sessions
     POST /_sim/fail {"count": n, "mode": "..."}                    POST /_sim/latency {"seconds": x}
+    POST /_sim/offline {"offline": true}
 
 Failure modes: ``500``, ``503`` and ``429`` answer with that status (429 and 503 with Retry-After);
 ``timeout`` never answers (the request is not processed); ``drop`` closes the connection without
 processing; ``drop_after`` processes the request, then closes without answering (the outcome the
 kiosk must resolve by reference); ``malformed`` answers 200 with a broken body; ``blocked`` makes
-the next attempt come back blocked by compliance, without an invoice.
+the next attempt come back blocked by compliance, without an invoice. ``set_offline(True)`` cuts
+every API request until it is set back (queued failures wait meanwhile).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class MionSimulator:
         self._lock = threading.Lock()
         self._failures: deque[str] = deque()
         self._latency = 0.0
+        self._offline = False
         self._stopping = threading.Event()
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._server: ThreadingHTTPServer | None = None
@@ -179,6 +182,13 @@ class MionSimulator:
         with self._lock:
             self._latency = float(seconds)
 
+    def set_offline(self, offline: bool) -> None:
+        """Pull (True) or restore (False) the network: while offline every API request is cut unanswered."""
+        if not isinstance(offline, bool):
+            raise TypeError(f"offline must be true or false, got {offline!r}")
+        with self._lock:
+            self._offline = offline
+
     def sessions(self) -> list[JsonDict]:
         """Every session so far: id, reference, amount, paidAt, status, attempts (count)."""
         return self._state.snapshot()
@@ -191,6 +201,8 @@ class MionSimulator:
 
     def _take_failure(self) -> str | None:
         with self._lock:
+            if self._offline:
+                return "drop"
             return self._failures.popleft() if self._failures else None
 
     def _latency_s(self) -> float:
@@ -241,6 +253,7 @@ def serve_forever(port: int, api_key: str, network: str, **options: Any) -> None
         log.info("pay one session:          curl -X POST %s/_sim/sessions/<id>/pay", url)
         log.info("list sessions:            curl %s/_sim/sessions", url)
         log.info("fail the next requests:   curl -X POST %s/_sim/fail -d '{\"count\": 3, \"mode\": \"503\"}'", url)
+        log.info("pull the network:         curl -X POST %s/_sim/offline -d '{\"offline\": true}'", url)
         log.info("add latency:              curl -X POST %s/_sim/latency -d '{\"seconds\": 2}'", url)
         stop = threading.Event()
         while not stop.wait(1.0):

@@ -113,7 +113,15 @@ MAX_TEXT_CHARS = 500
 """Longest detail/error text kept; longer texts are cut (they come from exception messages)."""
 _REFERENCE = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces: Mion and the till both see it
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+_V2 = (
+    # A random mark of this journal, put into every generated sale reference. Should the journal be
+    # lost and its counters start again at 0001, the new references still differ from the old ones,
+    # so a lookup by reference at Mion can never find an older sale's (perhaps paid) session.
+    "CREATE TABLE journal_mark (mark TEXT NOT NULL)",
+    "INSERT INTO journal_mark (mark) VALUES (upper(hex(randomblob(2))))",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -237,7 +237,23 @@ def test_latency_delays_api_requests_only(sim: MionSimulator, http: requests.Ses
     assert control_s < 0.2 <= api_s
 
 
+def test_offline_cuts_api_requests_until_restored(sim: MionSimulator, http: requests.Session) -> None:
+    sim.fail_next(1, "500")
+    sim.set_offline(True)
+    with pytest.raises(requests.ConnectionError):
+        _post(http, sim.base_url + "/payment-sessions", GOOD_SESSION)
+    assert requests.get(sim.base_url + "/_sim/sessions", timeout=2).json() == []  # control still answers
+
+    restored = requests.post(sim.base_url + "/_sim/offline", json={"offline": False}, timeout=2)
+    codes = [_post(http, sim.base_url + "/payment-sessions", GOOD_SESSION).status_code for _ in range(2)]
+
+    assert restored.status_code == 200
+    assert codes == [500, 201]  # the queued failure waited out the outage
+    assert sim.session_count_for("K1-S") == 1
+
+
 @pytest.mark.parametrize(("path", "body"), [
+    ("/_sim/offline", {"offline": "yes"}), ("/_sim/offline", {}),
     ("/_sim/fail", {"count": 1, "mode": "explode"}), ("/_sim/fail", {"count": -1, "mode": "500"}),
     ("/_sim/fail", {"count": "2", "mode": "500"}), ("/_sim/fail", {"mode": "500"}),
     ("/_sim/latency", {"seconds": -1}), ("/_sim/latency", {"seconds": 3600}), ("/_sim/latency", {}),

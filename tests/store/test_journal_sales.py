@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -62,10 +64,24 @@ def test_bad_sale_input_is_refused_and_nothing_is_written(journal: Journal, kwar
 
 def test_references_count_up_per_terminal_and_day(journal: Journal) -> None:
     day = date(2026, 11, 28)
-    assert journal.next_reference("K1", day) == "K1-20261128-0001"
-    assert journal.next_reference("K1", day) == "K1-20261128-0002"
-    assert journal.next_reference("K2", day) == "K2-20261128-0001"
-    assert journal.next_reference("K1", date(2026, 11, 29)) == "K1-20261129-0001"
+    drawn = [journal.next_reference("K1", day), journal.next_reference("K1", day),
+             journal.next_reference("K2", day), journal.next_reference("K1", date(2026, 11, 29))]
+    mark = drawn[0].rsplit("-", 1)[1]
+    assert re.fullmatch(r"[0-9A-F]{4}", mark)
+    assert drawn == [f"K1-20261128-0001-{mark}", f"K1-20261128-0002-{mark}", f"K2-20261128-0001-{mark}",
+                     f"K1-20261129-0001-{mark}"]
+
+
+def test_a_lost_journal_never_hands_out_an_old_reference_again(tmp_path: Path) -> None:
+    """Given a journal that is deleted and started afresh, its references differ from the old ones."""
+    old, new = set(), set()
+    for round_, drawn in enumerate((old, new)):
+        path = tmp_path / f"round{round_}" / "journal.sqlite3"
+        path.parent.mkdir()
+        with Journal(path) as j:
+            drawn.update(j.next_reference("K1", date(2026, 11, 28)) for _ in range(3))
+    # Two random 16-bit marks collide once in 65536; the counters alone would always collide.
+    assert not old & new
 
 
 def test_a_reference_number_is_never_reused_after_reopening(journal_path: Path) -> None:
@@ -73,7 +89,8 @@ def test_a_reference_number_is_never_reused_after_reopening(journal_path: Path) 
         first = j.next_reference("K1", date(2026, 11, 28))
     with Journal(journal_path) as j:
         second = j.next_reference("K1", date(2026, 11, 28))
-    assert (first, second) == ("K1-20261128-0001", "K1-20261128-0002")
+    assert (first[:16], second[:16]) == ("K1-20261128-0001", "K1-20261128-0002")
+    assert first[16:] == second[16:], "the journal's mark stays the same across reopening"
 
 
 @pytest.mark.parametrize("terminal", ["", "K 1", "K1/2", "X" * 13])

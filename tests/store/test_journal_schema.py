@@ -40,7 +40,7 @@ def test_an_empty_file_is_migrated_to_the_current_version(journal_path: Path) ->
         pass
     assert _user_version(journal_path) == schema.CURRENT_VERSION >= 1
     assert set(_tables(journal_path)) == {"sale", "attempt", "status", "print_job", "till_message",
-                                          "reference_counter", "day_close"}
+                                          "reference_counter", "day_close", "journal_mark"}
 
 
 def test_the_file_is_in_wal_mode(journal_path: Path) -> None:
@@ -127,5 +127,14 @@ def test_the_file_holds_only_text_it_was_given(journal_path: Path, monkeypatch: 
                  for value in row if isinstance(value, str)}
     finally:
         conn.close()
-    given = {ref, "keypad", "ps_1", INVOICE, "pending", "paid", "customer", "PAID R", "K1", "20261128"}
+    given = {conn_mark(journal_path), ref, "keypad", "ps_1", INVOICE, "pending", "paid", "customer", "PAID R", "K1", "20261128"}
     assert texts <= given, texts - given
+
+
+def conn_mark(path: Path) -> str:
+    """The journal's random mark (the only text in it the kiosk did not get from outside)."""
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute("SELECT mark FROM journal_mark").fetchone()[0])
+    finally:
+        conn.close()
