@@ -117,9 +117,9 @@ def test_amount_forms(text: str, cents: int | None) -> None:
 
 @pytest.mark.parametrize(("lines", "cents"), [
     (("TOTAL", "12,00"), 1200),
-    (("SUBTOTAL 3.00", "TOTAL 5.00"), 300),  # the default pattern also matches SUBTOTAL: the first wins
+    (("SUBTOTAL 3.00", "TOTAL 5.00"), 500),  # SUBTOTAL is not the total
     (("TOTAL -12.00", ""), None),  # a refund is never a sale
-    (("TOTAL 1.234,56", ""), None),  # the default pattern would read 1.23: refuse rather than misread
+    (("TOTAL 1.234,56", ""), 123_456),  # thousands separators are read, never misread as 1.23
     (("TOTAL 0.00", ""), None),
     (("ITEM 3.00", ""), None),
 ])
