@@ -9,8 +9,8 @@ the register's next deadline comes; it never spins.
 from __future__ import annotations
 
 import contextlib
-import math
 import logging
+import math
 import queue
 import signal
 import threading
@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Self
 
 import pygame
 
-from kiosk import __version__
 from kiosk.app_desk import Desk
 from kiosk.app_outputs import Outputs
 from kiosk.config import Settings
@@ -37,7 +36,7 @@ from kiosk.display.window import Window
 from kiosk.errors import IllegalTransition
 from kiosk.inputs.keypad import key_for
 from kiosk.mion.client import MionClient
-from kiosk.mion.worker import MionEffect, MionWorker
+from kiosk.mion.worker import MionWorker
 from kiosk.store.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -97,7 +96,7 @@ class KioskApp:
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
-    def __enter__(self) -> KioskApp:
+    def __enter__(self) -> Self:
         stack = self._stack
         self._state_dir.mkdir(parents=True, exist_ok=True)
         self.journal.open()
@@ -268,5 +267,3 @@ def _last_attempt(record: Any) -> Attempt | None:
     return Attempt(session_id=record.session_id, invoice=last.invoice, amount_msat=last.amount_msat,
                    expires_at=last.expires_at)
 
-
-__all__ = ["KioskApp", "Hooks", "MionEffect", "__version__"]

@@ -28,6 +28,10 @@ class Desk:
     def __init__(self, app: KioskApp) -> None:
         self._app = app
 
+    @property
+    def app(self) -> KioskApp:
+        return self._app
+
     def begin(self, amount_cents: int, reference: str | None, source: SaleSource) -> str:
         """Give the sale a reference, hand it to the register and return the reference."""
         app = self._app

@@ -156,7 +156,7 @@ class Outputs:
         from kiosk.inputs.serial_link import SerialLink
 
         pos = self._settings.pos
-        app = desk._app  # noqa: SLF001 - the desk's app is the one that owns us
+        app = desk.app
         if pos.mode == "pole":
             from kiosk.inputs.pole import PoleDisplay
 
@@ -185,7 +185,7 @@ class Outputs:
         self._link.start()
 
     def _on_till_bytes(self, desk: Desk, data: bytes) -> None:
-        app = desk._app  # noqa: SLF001
+        app = desk.app
         if self._service is not None:
             for reply in self._service.handle_bytes(data):
                 if self._link is not None:
@@ -198,7 +198,7 @@ class Outputs:
                 app.feed(ev.PoleUpdated(lines=update.lines, total_cents=None))
 
     def _on_till_quiet(self, desk: Desk) -> None:
-        app = desk._app  # noqa: SLF001
+        app = desk.app
         if self._pole is None:
             return
         for update in self._pole.flush():

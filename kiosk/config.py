@@ -307,7 +307,7 @@ def load_settings(path: Path | None) -> Settings:
             raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    settings = _build(Settings, data, "")
+    settings: Settings = _build(Settings, data, "")
     settings.check()
     return settings
 
@@ -371,7 +371,7 @@ def _build(cls: type[Any], data: object, where: str) -> Any:
 
 def _convert(hint: Any, value: object, where: str, name: str) -> Any:
     label = f"[{where}] {name}" if where else name
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, f"{where}.{name}" if where else name)
     if hint is bool:
         if not isinstance(value, bool):

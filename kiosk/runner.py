@@ -19,7 +19,7 @@ from kiosk.appliance.provision import pending_config_error
 from kiosk.config import DisplaySettings, Settings, load_settings, read_api_key
 from kiosk.core.view import Frame, MessageKind, MessageView
 from kiosk.display.window import Window
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, DisplayError
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def show_config_error(reason: str, notifier: SystemdNotifier, *, window: tuple[i
     screen = Window(display, "en")
     try:
         screen.open()
-    except Exception as exc:  # no display either: the log and the exit status are all we have
+    except DisplayError as exc:  # no display either: the log and the exit status are all we have
         log.error("cannot show the configuration error on screen: %s", exc)
         return 2
     try:

@@ -292,8 +292,9 @@ class Register:
         self.phase = P.AWAITING_PAYMENT
         sale.due.setdefault(Request.POLL, now)
         shown_until = min(attempt.expires_at, sale.session_expires_at)
-        return [fx.RecordAttempt(reference=sale.reference, attempt=attempt, expires_at=shown_until),
-                fx.SetLight(light=fx.Light.INVOICE)] + self._send_due(now)
+        out: Effects = [fx.RecordAttempt(reference=sale.reference, attempt=attempt, expires_at=shown_until),
+                        fx.SetLight(light=fx.Light.INVOICE)]
+        return out + self._send_due(now)
 
     def _on_status(self, event: ev.StatusReceived, now: datetime) -> Effects:
         sale = self._sale()

@@ -40,7 +40,7 @@ class Timing:
 
     def backoff_s(self, failures: int, retry_after_s: float | None = None) -> float:
         """Wait before retry number ``failures`` (1-based): doubling from the poll interval, capped."""
-        wait = min(self.max_backoff_s, self.poll_interval_s * (2 ** max(0, failures - 1)))
+        wait: float = min(self.max_backoff_s, self.poll_interval_s * 2.0 ** max(0, failures - 1))
         if retry_after_s is not None:
             wait = max(wait, min(retry_after_s, 60.0))
         return wait

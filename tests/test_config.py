@@ -1,0 +1,80 @@
+"""Settings: the example file is complete and true, and every bad value is named in one line."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import ConfigError, Settings, load_settings, read_api_key
+
+EXAMPLE = Path(__file__).parent.parent / "docs" / "kiosk.example.toml"
+
+
+def _flatten(obj: object, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            out.update(_flatten(value, f"{prefix}{f.name}."))
+        else:
+            out[prefix + f.name] = value
+    return out
+
+
+def test_the_example_names_every_setting_and_loads() -> None:
+    import tomllib
+
+    data = tomllib.loads(EXAMPLE.read_text())
+    written = set()
+    for section, values in data.items():
+        for key, value in values.items():
+            if isinstance(value, dict):
+                written.update(f"{section}.{key}.{k}" for k in value)
+            else:
+                written.add(f"{section}.{key}")
+    assert written == set(_flatten(Settings())), "the example and the settings disagree"
+    settings = load_settings(EXAMPLE)
+    assert settings.pos.total_pattern == Settings().pos.total_pattern
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[sale]\nmax_amount_cents = "12.50"\n', '[sale] max_amount_cents: expected a whole number, got "12.50"'),
+    ("[sale]\nmax_amount_cents = 12.5\n", "[sale] max_amount_cents: expected a whole number, got 12.5"),
+    ("[sale]\nmax_amont_cents = 5\n", "[sale] max_amont_cents: unknown setting; did you mean max_amount_cents?"),
+    ("[sael]\n", "sael: unknown setting; did you mean sale?"),
+    ('[shop]\nlanguage = "sv"\n', '[shop] language: expected one of en, de, fi, got "sv"'),
+    ("[display]\nrotate = 45\n", "[display] rotate: expected 0, 90, 180 or 270, got 45"),
+    ("[display]\nfullscreen = 1\n", "[display] fullscreen: expected true or false, got 1"),
+    ('[pos]\nenabled = true\n', '[pos] port: expected a serial port path when pos is enabled, got ""'),
+    ('[pos]\ntotal_pattern = "("\n', "[pos] total_pattern: not a valid regular expression"),
+    ('[mion.paths]\ncreate_session = "/x"\n', "[mion.paths] create_session: expected a method and a path"),
+    ('[printer]\nkind = "usb"\n', '[printer] usb_id: expected vendor:product in hex such as 04b8:0202, got ""'),
+    ("[shop\n", "is not valid TOML"),
+    ("shop = 3\n", "[shop]: expected a table of settings"),
+])
+def test_a_bad_setting_is_named_in_one_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_the_key_comes_from_a_credential_file_and_never_into_the_message(tmp_path: Path) -> None:
+    settings = load_settings(None)
+    mion = dataclasses.replace(settings.mion, api_key_file="mion-api-key")
+    (tmp_path / "mion-api-key").write_text("  sk_live_abcdef123456\n")
+    assert read_api_key(mion, {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "sk_live_abcdef123456"
+    (tmp_path / "mion-api-key").write_text("\n")
+    with pytest.raises(ConfigError, match="is empty"):
+        read_api_key(mion, {"CREDENTIALS_DIRECTORY": str(tmp_path)})
+    assert read_api_key(settings.mion, {"MION_API_KEY": "k-from-env"}) == "k-from-env"
+    assert read_api_key(settings.mion, {}) is None
