@@ -47,6 +47,9 @@ _TERMINAL_ID = re.compile(r"[A-Za-z0-9-]{1,12}")
 _ENDING_PHASES = FINAL_PHASES - {Phase.PAID}
 
 
+PAGE_SIZE_B = 1024
+
+
 class DuplicateReference(StoreError):
     """A sale with this reference is already in the journal."""
 
@@ -95,6 +98,10 @@ class Journal:
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+        # Small pages: each commit appends whole pages to the WAL, and a sale's commits touch only a few
+        # rows, so 1 KiB pages write a quarter of the bytes of the default 4 KiB (SD-card wear). It only
+        # takes effect on a new file, before WAL mode is set.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE_B:d}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal" and self._path != ":memory:":
             log.warning("journal: WAL mode unavailable (got %s); readers will wait for writers", mode)
