@@ -135,7 +135,7 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(settings, state_dir, window=args.window)
     except DisplayError as exc:
-        print(f"kiosk: no display could be opened ({exc}); try: kiosk demo --headless", file=sys.stderr)
+        print(f"kiosk: cannot open a display: {exc}; try: kiosk demo --headless", file=sys.stderr)
         return 1
 
 

@@ -31,6 +31,10 @@ ANIMATION_INTERVAL_S = 0.1
 WINDOWED_DEFAULT_SIZE = (800, 480)
 
 
+INVISIBLE_DRIVERS = ("offscreen", "dummy")
+"""SDL drivers that draw into memory only; used on purpose by tests, screenshots and --headless."""
+
+
 class Window:
     """The customer screen. Open it, :meth:`show` frames, close it.
 
@@ -73,6 +77,11 @@ class Window:
             pygame.display.quit()
             reason = " ".join(str(exc).split()) or "unknown reason"
             raise DisplayError(f"cannot open the display (SDL video driver {driver}): {reason}") from exc
+        actual = pygame.display.get_driver()
+        if actual in INVISIBLE_DRIVERS and os.environ.get("SDL_VIDEODRIVER") != actual:
+            # SDL found no screen and fell back to drawing into memory: nobody would see the kiosk.
+            pygame.display.quit()
+            raise DisplayError(f"no screen found (SDL fell back to its {actual} driver)")
         pygame.display.set_caption("Lightning payment")
         pygame.mouse.set_visible(False)
         size = logical_size(self._display.get_size(), self._settings.rotate)
