@@ -50,6 +50,6 @@ def drive(app: KioskApp, until: Callable[[KioskApp], bool], *, timeout_s: float 
             a.stop()
 
     app.hooks.on_idle_loop = on_loop
-    app._stop.clear()  # noqa: SLF001 - allow several drives of one app
+    app._stop.clear()
     app.run()
     assert reached[0], f"condition not reached within {timeout_s} s; phase {app.register.phase.value}"
