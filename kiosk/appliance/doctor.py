@@ -231,7 +231,12 @@ def _check_display(ctx: _Context) -> CheckResult:
         return CheckResult(name="display", status="fail", detail=f"video driver {driver or '(auto)'}: {last}",
                            hint="connect the screen before power-up; stop the kiosk (systemctl stop kiosk) "
                                 "so it does not hold the display; check SDL_VIDEODRIVER")
-    return CheckResult(name="display", status="ok", detail=f"video driver {done.stdout.strip()} available")
+    actual = done.stdout.strip()
+    if actual in ("offscreen", "dummy") and driver != actual:
+        return CheckResult(name="display", status="fail", detail=f"no screen found (SDL fell back to {actual})",
+                           hint="connect the screen before power-up and check dtoverlay=vc4-kms-v3d in "
+                                "config.txt; on the appliance SDL_VIDEODRIVER=kmsdrm is set by the service")
+    return CheckResult(name="display", status="ok", detail=f"video driver {actual} available")
 
 
 # --- till link, printer, GPIO ----------------------------------------------------------------------------

@@ -303,3 +303,12 @@ def test_text_output_is_one_line_per_check_with_hints() -> None:
     assert text.splitlines() == ["OK      config  valid", "FAIL    mion    unreachable  -> fix: check the network"]
     assert exit_code(results) == 1
     assert exit_code(results[:1]) == 0
+
+
+def test_no_screen_is_a_failure_not_sdls_offscreen_fallback(tmp_path: Path, sim: MionSimulator,
+                                                              system: SystemPaths) -> None:
+    config = write_config(tmp_path, sim.base_url)
+    environ = {k: v for k, v in BASE_ENV.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
+    environ["XDG_RUNTIME_DIR"] = str(tmp_path)
+    display = by_name(run_doctor(config, environ=environ, system=system))["display"]
+    assert display.status == "fail" and "no screen found" in display.detail and display.hint
