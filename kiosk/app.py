@@ -2,8 +2,8 @@
 
 One thread, the main one, owns pygame and the register. Everything else (Mion requests, the serial
 reader, the print worker) runs on threads at the edges that put events on ``self.events`` and wake the
-main loop with a pygame user event. The loop blocks in ``pygame.event.wait`` until an event arrives or
-the register's next deadline comes; it never spins.
+main loop. The loop sleeps until it is woken, the register's next deadline comes or it is time to look
+at the keyboard (see ``KEY_POLL_S``); it never spins.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any, Self
+from typing import Self
 
 import pygame
 
@@ -38,12 +38,19 @@ from kiosk.inputs.keypad import key_for
 from kiosk.mion.client import MionClient
 from kiosk.mion.worker import MionWorker
 from kiosk.store.journal import Journal
+from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
 
-WAKE = pygame.event.custom_type()
 MAX_WAIT_S = 1.0
 """Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
+KEY_POLL_S = 0.04
+"""How often keys are looked for while nothing else happens.
+
+``pygame.event.wait(timeout)`` looks for events every millisecond, which alone costs a few percent of
+a core (more on a Pi Zero). The loop instead sleeps on a ``threading.Event`` that the edge threads set,
+and looks at the keyboard 25 times a second: a key waits at most 40 ms, unnoticed by a cashier.
+"""
 
 
 def timing_from(settings: Settings) -> Timing:
@@ -55,6 +62,9 @@ def timing_from(settings: Settings) -> Timing:
         paid_screen_s=sale.paid_screen_s, message_screen_s=sale.message_screen_s,
         max_backoff_s=sale.max_backoff_s, dim_after_s=settings.display.dim_after_s,
         recovery_unpayable=sale.recovery_unpayable,
+        # Three times the longest a request may take: a create Mion finishes late is found by a lookup
+        # instead of being doubled (only after a create with an unknown outcome and an empty lookup).
+        lookup_confirm_s=3 * (settings.mion.connect_timeout_s + settings.mion.read_timeout_s),
     )
 
 
@@ -84,6 +94,7 @@ class KioskApp:
                                  logo_path=settings.shop.logo or None)
         self._stack = contextlib.ExitStack()
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._api_key = api_key
         self._state_dir = state_dir
         self.mion_reachable: bool | None = None
@@ -92,7 +103,6 @@ class KioskApp:
         self.outputs = Outputs(settings, self.journal, wake=self.wake, demo=demo)
         self.desk = Desk(self)
         self.worker: MionWorker | None = None
-        self._recovered = False
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
@@ -110,6 +120,7 @@ class KioskApp:
         stack.callback(self.worker.close)
         self.outputs.open(self.desk)
         stack.callback(self.outputs.close)
+        self._recover()  # before anything else can start a sale
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -121,9 +132,8 @@ class KioskApp:
         self.wake()
 
     def wake(self) -> None:
-        """Wake the main loop from any thread."""
-        with contextlib.suppress(pygame.error):
-            pygame.event.post(pygame.event.Event(WAKE))
+        """Wake the main loop from any thread (after putting work on ``self.events``)."""
+        self._woken.set()
 
     def now(self) -> datetime:
         return self.hooks.clock()
@@ -131,16 +141,18 @@ class KioskApp:
     # --- the loop ----------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Recover unfinished sales, then serve until ``stop()`` (or SIGTERM/SIGINT in the main thread)."""
+        """Serve until ``stop()`` (or SIGTERM/SIGINT in the main thread)."""
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
-        if not self._recovered:
-            self._recovered = True
-            self._recover()
         self._draw()
         while not self._stop.is_set():
-            for event in pygame.event.get() or [pygame.event.wait(self._wait_ms())]:
+            events = pygame.event.get()
+            if not events and self.events.empty():
+                self._woken.wait(min(self._wait_ms() / 1000, KEY_POLL_S))
+                self._woken.clear()
+                events = pygame.event.get()
+            for event in events:
                 self._on_pygame_event(event)
             self._drain()
             self._feed(ev.Tick())
@@ -249,18 +261,27 @@ class KioskApp:
             self.worker.submit(effect)
 
     def _recover(self) -> None:
+        """Hand the register every sale the journal holds as unfinished, and every ended sale whose
+        invoice may still be paid late (its watch lived in memory only)."""
+        now = self.now()
+        sale = self.settings.sale
+        window = timedelta(seconds=sale.session_lifetime_s + sale.late_grace_s)
         unfinished = self.journal.unfinished()
-        if not unfinished:
+        ended = [s for s in self.journal.sales_between(now - window, now + timedelta(seconds=1))
+                 if s.phase in (Phase.CANCELLED, Phase.EXPIRED) and s.session_id is not None and s.attempts]
+        if not unfinished and not ended:
             return
-        log.info("recovering %d unfinished sale(s): %s", len(unfinished), ", ".join(s.reference for s in unfinished))
+        log.info("recovering %d unfinished sale(s) %s; watching %d ended one(s) for late payments",
+                 len(unfinished), ", ".join(s.reference for s in unfinished), len(ended))
         sales = tuple(
             ev.RecoveredSale(reference=s.reference, amount_cents=s.amount_cents, source=s.source,
-                             created_at=s.created_at, session_id=s.session_id, last_attempt=_last_attempt(s))
-            for s in unfinished)
+                             created_at=s.created_at, session_id=s.session_id, last_attempt=_last_attempt(s),
+                             ended=s.phase.is_final)
+            for s in [*unfinished, *ended])
         self._feed(ev.Recovered(sales=sales))
 
 
-def _last_attempt(record: Any) -> Attempt | None:
+def _last_attempt(record: SaleRecord) -> Attempt | None:
     if not record.attempts or record.session_id is None:
         return None
     last = record.attempts[-1]

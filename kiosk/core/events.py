@@ -127,6 +127,9 @@ class RecoveredSale:
     created_at: datetime
     session_id: str | None
     last_attempt: Attempt | None
+    ended: bool = False
+    """It ended unpaid (cancelled, expired) after its invoice was shown, and its late-payment grace
+    has not run out: it is only watched, never put back on screen."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,8 @@ Money rules, in order of importance:
 * The shown invoice leaves the screen ``refresh_margin_s`` before it expires; a fresh attempt is asked
   for ``refresh_lead_s`` before that, so the swap is seamless.
 * A sale ends as EXPIRED only after Mion answered, after the session's expiry, without ``paidAt``. While
-  Mion cannot be reached the sale stays open and the screen says the kiosk is checking.
+  Mion cannot be reached the sale stays open and the screen says the kiosk is checking. (One exception:
+  an older unfinished sale found at start-up without a session never showed an invoice; it ends at once.)
 * A sale that ended unpaid after its invoice was shown is watched for ``late_grace_s`` more: a payment
   arriving then is recorded (late), printed and reported.
 
@@ -42,6 +43,7 @@ from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Failure, Key, Request
 from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
 from kiosk.core.register_view import derive_view, next_deadline
+from kiosk.core.register_watch import WatchAndRecover
 from kiosk.core.sale import Ending, Sale, Timing, Watch, secs
 from kiosk.core.view import MessageKind, View
 from kiosk.errors import IllegalTransition
@@ -94,7 +96,7 @@ TRANSITIONS: dict[tuple[Phase, type], Transition] = _table()
 LIGHT_FOR_PHASE = {P.PAID: fx.Light.PAID, P.ERROR: fx.Light.ERROR, P.BLOCKED: fx.Light.ERROR}
 
 
-class Register:
+class Register(WatchAndRecover):
     """The sale state machine. See the module docstring."""
 
     def __init__(self, timing: Timing, *, shop_name: str = "", logo_path: str | None = None) -> None:
@@ -195,6 +197,7 @@ class Register:
             source=event.source,
             started_at=now,
             session_expires_at=now + secs(self.timing.session_lifetime_s),
+            create_sent_at=now,
         )
         self.phase = P.CREATING_SESSION
         self.entry = AmountEntry()
@@ -207,31 +210,6 @@ class Register:
             fx.CreateSession(reference=event.reference, amount_cents=event.amount_cents,
                              expires_at=self.sale.session_expires_at),
         ]
-
-    def _on_recovered(self, event: ev.Recovered, now: datetime) -> Effects:
-        """Resume the newest unfinished sale on screen; watch the others until their truth is known."""
-        out: Effects = []
-        for index, found in enumerate(sorted(event.sales, key=lambda s: s.created_at, reverse=True)):
-            expires_at = found.created_at + secs(self.timing.session_lifetime_s)
-            sale = Sale(reference=found.reference, amount_cents=found.amount_cents, source=found.source,
-                        started_at=now, session_expires_at=expires_at, session_id=found.session_id,
-                        attempt=found.last_attempt, ever_shown=found.last_attempt is not None, recovered=True,
-                        attempt_received_at=now if found.last_attempt is not None else None)
-            if index == 0:
-                self.sale = sale
-                out.extend(self._resume(sale, now))
-            elif found.session_id is not None:
-                self._watch(sale, now, until=max(now, expires_at) + secs(self.timing.late_grace_s))
-        return out
-
-    def _resume(self, sale: Sale, now: datetime) -> Effects:
-        if sale.session_id is None:
-            self.phase = P.CREATING_SESSION
-            sale.due[Request.FIND_SESSION] = now
-        else:
-            self.phase = P.AWAITING_PAYMENT if sale.ever_shown else P.CREATING_ATTEMPT
-            sale.due[Request.POLL] = now
-        return self._send_due(now)
 
     # --- cancelling ----------------------------------------------------------------------------------
 
@@ -261,7 +239,14 @@ class Register:
         sale.succeeded(Request.FIND_SESSION)
         if event.session is not None:
             return self._have_session(sale, event.session.session_id, now)
-        # Mion has no session with our reference: the failed create never arrived. Now create it.
+        settled_at = sale.create_sent_at + secs(self.timing.lookup_confirm_s)
+        if now < settled_at:
+            # A create the client gave up on may still be on its way through Mion: look once more, when
+            # Mion has had time to finish it, before creating a second session for the same sale.
+            sale.due[Request.FIND_SESSION] = settled_at
+            return []
+        # Nothing, long after the create was sent: it never arrived. Now create it.
+        sale.create_sent_at = now
         sale.in_flight.add(Request.CREATE_SESSION)
         return [fx.CreateSession(reference=sale.reference, amount_cents=sale.amount_cents,
                                  expires_at=sale.session_expires_at)]
@@ -353,28 +338,6 @@ class Register:
             return self._end(sale, P.ERROR, kind, now, detail=detail)
         return []
 
-    def _on_closed_answer(self, event: ev.Event, now: datetime) -> Effects:
-        """An answer for a sale that is not open any more: only a late payment matters."""
-        reference = getattr(event, "reference", None)
-        watch = self.watches.get(reference) if isinstance(reference, str) else None
-        if watch is None:
-            return []
-        watch.in_flight = False
-        if isinstance(event, ev.StatusReceived):
-            watch.failures = 0
-            watch.next_poll_at = now + secs(self.timing.watch_poll_s)
-            if event.status.paid_at is not None:
-                del self.watches[watch.reference]
-                return [fx.RecordStatus(reference=watch.reference, status=event.status)] + self._paid(
-                    watch.reference, watch.session_id, event.status.paid_at, watch.amount_cents,
-                    watch.amount_msat, True, now, take_screen=self.phase not in OPEN_PHASES)
-            if now >= watch.until:
-                del self.watches[watch.reference]
-            return []
-        watch.failures += 1
-        watch.next_poll_at = now + secs(self.timing.backoff_s(watch.failures))
-        return []
-
     # --- time ----------------------------------------------------------------------------------------
 
     def _on_tick(self, event: ev.Tick, now: datetime) -> Effects:
@@ -428,15 +391,6 @@ class Register:
             return sale.wants_fresh_attempt(now, self.timing) and not (sale.recovered and sale.last_status is None)
         return self.phase is P.AWAITING_PAYMENT and sale.wants_fresh_attempt(now, self.timing)
 
-    def _poll_watches(self, now: datetime) -> Effects:
-        out: Effects = []
-        for watch in list(self.watches.values()):
-            if watch.in_flight or now < watch.next_poll_at:
-                continue
-            watch.in_flight = True
-            out.append(fx.PollStatus(reference=watch.reference, session_id=watch.session_id))
-        return out
-
     # --- endings -------------------------------------------------------------------------------------
 
     def _paid(self, reference: str, session_id: str, paid_at: datetime, amount_cents: int,
@@ -457,13 +411,6 @@ class Register:
             last_payable = max(now, min(sale.attempt.expires_at, sale.session_expires_at) if sale.attempt else now)
             self._watch(sale, now, until=last_payable + secs(self.timing.late_grace_s))
         return [fx.RecordEnded(reference=sale.reference, phase=phase, detail=detail)]
-
-    def _watch(self, sale: Sale, now: datetime, *, until: datetime) -> None:
-        assert sale.session_id is not None
-        self.watches[sale.reference] = Watch(
-            reference=sale.reference, session_id=sale.session_id, amount_cents=sale.amount_cents,
-            amount_msat=sale.attempt.amount_msat if sale.attempt else None, until=until,
-            next_poll_at=now + secs(self.timing.watch_poll_s))
 
     def _entered(self, before: Phase, now: datetime) -> Effects:
         if self.phase is P.IDLE:

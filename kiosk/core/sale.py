@@ -35,6 +35,9 @@ class Timing:
     min_attempt_s: float = 20.0
     """Do not ask for a new invoice when the session has less than margin plus this left."""
     dim_after_s: float = 0.0
+    lookup_confirm_s: float = 24.0
+    """After a session-create with an unknown outcome, a lookup that finds nothing leads to a new create
+    only this long after the first was sent (a create Mion handles late must be found, not doubled)."""
     recovery_unpayable: str = "expired"
     """How a recovered sale that can no longer be paid ends: "expired" or "cancelled"."""
 
@@ -59,6 +62,8 @@ class Sale:
     source: SaleSource
     started_at: datetime
     session_expires_at: datetime
+    create_sent_at: datetime
+    """When the last session-create was sent (for a recovered sale: when the sale was journaled)."""
     session_id: str | None = None
     attempt: Attempt | None = None
     """The invoice being shown (or last shown)."""
@@ -68,7 +73,6 @@ class Sale:
     recovered: bool = False
     """Found unfinished in the journal at start-up."""
     last_status: SessionStatus | None = None
-    confirmed_unpaid_after_expiry: bool = False
     failures: dict[Request, int] = field(default_factory=dict)
     due: dict[Request, datetime] = field(default_factory=dict)
     """When each request should next be sent (absent: not wanted now)."""
@@ -123,6 +127,9 @@ class Watch:
     next_poll_at: datetime
     in_flight: bool = False
     failures: int = 0
+    ends_sale: bool = False
+    """The journal still has this sale open (it was found unfinished at start-up, not on screen): when the
+    watch runs out and Mion confirms it unpaid, the sale is ended, or every start would find it again."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -194,6 +194,9 @@ def test_a_lookup_that_finds_nothing_creates_the_session_then() -> None:
     reg.handle(ev.RequestFailed(reference=REF, request=Request.CREATE_SESSION, failure=Failure.UNAVAILABLE,
                                 message="drop"), clock.now)
     reg.handle(ev.Tick(), clock.advance(5))
+    assert reg.handle(ev.SessionLookedUp(reference=REF, session=None), clock.now) == [], "look once more first"
+    sent = [e for _ in range(30) for e in reg.handle(ev.Tick(), clock.advance(1))]
+    assert kinds(sent) == ["FindSession"], "the second lookup waits lookup_confirm_s"
     effects = reg.handle(ev.SessionLookedUp(reference=REF, session=None), clock.now)
     assert kinds(effects) == ["CreateSession"]
 
