@@ -45,15 +45,16 @@ class Desk:
 
     def start_sale(self, amount_cents: int, reference: str | None) -> str:
         app = self._app
+        # Every check comes before the replace-cancel: a refused sale must change nothing.
+        if reference is not None and app.journal.get(reference) is not None:
+            raise SaleRefused("DUPLICATE_REFERENCE", f"reference {reference} was already used for a sale")
+        if not 1 <= amount_cents <= app.settings.sale.max_amount_cents:
+            raise SaleRefused("AMOUNT_RANGE", f"amount must be 1 to {app.settings.sale.max_amount_cents} cents")
         open_reference = app.register.open_reference
         if open_reference is not None:
             if app.settings.pos.busy_policy != "replace":
                 raise SaleRefused("BUSY", f"sale {open_reference} is still open; cancel it first")
             self.cancel_sale(open_reference)
-        if reference is not None and app.journal.get(reference) is not None:
-            raise SaleRefused("DUPLICATE_REFERENCE", f"reference {reference} was already used for a sale")
-        if not 1 <= amount_cents <= app.settings.sale.max_amount_cents:
-            raise SaleRefused("AMOUNT_RANGE", f"amount must be 1 to {app.settings.sale.max_amount_cents} cents")
         try:
             started = self.begin(amount_cents, reference, SaleSource.POS)
         except StoreError as exc:
