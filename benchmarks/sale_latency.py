@@ -26,18 +26,18 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
-from kiosk.app import Hooks, KioskApp  # noqa: E402
-from kiosk.config import Settings  # noqa: E402
-from kiosk.core import events as ev  # noqa: E402
-from kiosk.core.view import Frame, InvoiceView, PaidView  # noqa: E402
-from kiosk.mion.simulator import MionSimulator  # noqa: E402
+from kiosk.app import Hooks, KioskApp
+from kiosk.config import Settings
+from kiosk.core import events as ev
+from kiosk.core.view import Frame, InvoiceView, PaidView
+from kiosk.mion.simulator import MionSimulator
 
 KEY = "bench-key"
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> int:
