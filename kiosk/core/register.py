@@ -80,7 +80,8 @@ def _table() -> dict[tuple[Phase, type], Transition]:
     allow(idle_like, ev.SaleRequested, "_on_sale_requested", P.CREATING_SESSION, stay=False)
     allow((P.ENTERING_AMOUNT,), ev.CancelRequested, "_on_cancel_entry", P.IDLE, stay=False)
     allow(opened, ev.CancelRequested, "_on_cancel", P.CANCELLED, stay=False)
-    allow((P.IDLE,), ev.Recovered, "_on_recovered", P.CREATING_SESSION, P.CREATING_ATTEMPT, P.AWAITING_PAYMENT)
+    allow((P.IDLE,), ev.Recovered, "_on_recovered", P.CREATING_SESSION, P.CREATING_ATTEMPT, P.AWAITING_PAYMENT,
+          P.EXPIRED, P.CANCELLED)
     # Answers for a sale that is no longer open only matter if they reveal a late payment.
     for answer in ANSWERS:
         allow(idle_like, answer, "_on_closed_answer", P.PAID)

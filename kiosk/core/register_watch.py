@@ -14,6 +14,7 @@ from kiosk.core import events as ev
 from kiosk.core.events import Request
 from kiosk.core.model import OPEN_PHASES, Phase
 from kiosk.core.sale import Sale, Timing, Watch, secs
+from kiosk.core.view import MessageKind
 
 Effects = list[fx.Effect]
 P = Phase
@@ -29,6 +30,9 @@ class WatchAndRecover:
 
     if TYPE_CHECKING:
         def _send_due(self, now: datetime) -> Effects: ...
+
+        def _end(self, sale: Sale, phase: Phase, kind: MessageKind, now: datetime, *,
+                 detail: str | None = None) -> Effects: ...
 
         def _paid(self, reference: str, session_id: str, paid_at: datetime, amount_cents: int,
                   amount_msat: int | None, late: bool, now: datetime, *, take_screen: bool = True) -> Effects: ...
@@ -72,6 +76,11 @@ class WatchAndRecover:
             amount_msat=found.last_attempt.amount_msat, until=until, next_poll_at=now)
 
     def _resume(self, sale: Sale, now: datetime) -> Effects:
+        if sale.session_id is None and now >= sale.session_expires_at:
+            # No session journaled, so no invoice was ever shown, and its time is over: nothing to resume.
+            phase = self._unpayable_phase()
+            kind = MessageKind.CANCELLED if phase is P.CANCELLED else MessageKind.EXPIRED
+            return self._end(sale, phase, kind, now, detail="no invoice was shown before the restart")
         if sale.session_id is None:
             self.phase = P.CREATING_SESSION
             sale.due[Request.FIND_SESSION] = now
@@ -79,7 +88,6 @@ class WatchAndRecover:
             self.phase = P.AWAITING_PAYMENT if sale.ever_shown else P.CREATING_ATTEMPT
             sale.due[Request.POLL] = now
         return self._send_due(now)
-
 
     def _on_closed_answer(self, event: ev.Event, now: datetime) -> Effects:
         """An answer for a sale that is not open any more: only a late payment matters."""

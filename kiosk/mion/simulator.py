@@ -102,7 +102,7 @@ class MionSimulator:
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
         handler = type("BoundSimHandler", (SimHandler,), {"sim": self})
-        server = ThreadingHTTPServer((self._host, self._port), handler)
+        server = _QuietServer((self._host, self._port), handler)
         server.daemon_threads = True
         server.block_on_close = False  # stop() joins the handler threads itself, with a timeout
         self._stopping.clear()
@@ -219,6 +219,19 @@ class MionSimulator:
     def _connection_closed(self, conn: socket.socket) -> None:
         with self._lock:
             self._connections.pop(conn, None)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a killed kiosk, a timed-out request) is normal here, not a traceback."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            log.debug("simulator: client %s went away: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _shutdown_promptly(server: ThreadingHTTPServer) -> None:

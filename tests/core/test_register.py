@@ -373,3 +373,26 @@ def test_recovery_resumes_the_newest_and_watches_the_rest() -> None:
     assert "A" in reg.watches
     view = reg.view(clock.now)
     assert isinstance(view, MessageView) and view.kind is MessageKind.RECOVERING
+
+
+def test_a_recovered_sale_without_session_past_its_time_ends_without_asking_mion() -> None:
+    clock, reg = Clock(), Register(Timing(session_lifetime_s=300))
+    stale = ev.RecoveredSale(reference="C", amount_cents=100, source=SaleSource.POS,
+                             created_at=T0 - timedelta(minutes=10), session_id=None, last_attempt=None)
+    effects = reg.handle(ev.Recovered(sales=(stale,)), clock.now)
+    assert reg.phase is Phase.EXPIRED
+    assert [type(e) for e in effects if not isinstance(e, fx.SetLight)] == [fx.RecordEnded]
+
+
+def test_an_ended_sale_within_its_grace_is_watched_after_a_restart() -> None:
+    clock, reg = Clock(), Register(Timing(late_grace_s=120))
+    shown = attempt(T0 - timedelta(seconds=60))
+    ended = ev.RecoveredSale(reference="D", amount_cents=100, source=SaleSource.POS,
+                             created_at=T0 - timedelta(seconds=70), session_id="sD", last_attempt=shown, ended=True)
+    effects = reg.handle(ev.Recovered(sales=(ended,)), clock.now)
+    assert reg.phase is Phase.IDLE, "an ended sale never comes back on screen"
+    effects = reg.handle(ev.Tick(), clock.advance(0.1))
+    assert fx.PollStatus(reference="D", session_id="sD") in effects
+    effects = reg.handle(ev.StatusReceived(reference="D", status=SessionStatus(session_id="sD", status="funded",
+                                                                               paid_at=clock.now)), clock.now)
+    assert [e.late for e in effects if isinstance(e, fx.RecordPaid)] == [True]
