@@ -55,6 +55,11 @@ class Outputs:
         self._post: Callable[[Callable[[], None]], None] | None = None
 
     @property
+    def light_pattern(self) -> str | None:
+        """What the status LED shows (None when there is no LED)."""
+        return None if self._light is None else self._light.pattern.value
+
+    @property
     def till_connected(self) -> bool | None:
         return None if self._link is None else self._link.connected
 

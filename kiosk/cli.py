@@ -131,7 +131,7 @@ def _demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     state_dir = _state_dir(args, demo=True)
     if args.headless:
-        return run_headless(settings, state_dir, args.out, size=args.window or (800, 480))
+        return run_headless(settings, args.out, size=args.window or (800, 480))
     try:
         return run_demo(settings, state_dir, window=args.window)
     except DisplayError as exc:

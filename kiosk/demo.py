@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,7 +69,10 @@ class _Demo:
 
 def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | None) -> int:
     """Run the interactive demo in a window until it is closed."""
-    with MionSimulator(api_key=DEMO_API_KEY, network="regtest") as simulator:
+    # The demo's Mion keeps its sessions next to the journal, so a kiosk killed mid-sale and started
+    # again finds the truth where it left it, as it would with the real Mion.
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with MionSimulator(api_key=DEMO_API_KEY, network="regtest", store=state_dir / "simulator.json") as simulator:
         demo = _Demo(simulator)
         settings = demo_settings(settings, simulator, state_dir, window=window)
         hooks = Hooks()
@@ -94,6 +98,7 @@ class _Script:
     step: int = 0
     invoice_seen_at: datetime | None = None
     failed: str | None = None
+    last_state: tuple[str, str | None] = ("", None)
 
     def on_frame(self, frame: Frame, window: Window) -> None:
         name = _screen_name(frame)
@@ -106,6 +111,10 @@ class _Script:
         print(f"screen: {name:<12} -> {path}")
 
     def advance(self, app: KioskApp) -> None:
+        state = (app.register.phase.value, app.outputs.light_pattern)
+        if state != self.last_state:
+            self.last_state = state
+            print(f"state:  {state[0]:<17} LED {state[1] or 'none'}")
         now = datetime.now(UTC)
         if now - self.started > timedelta(seconds=HEADLESS_TIME_LIMIT_S):
             self.failed = f"the sale did not finish within {HEADLESS_TIME_LIMIT_S:.0f} s"
@@ -134,12 +143,20 @@ class _Script:
             app.stop()
 
 
-def run_headless(settings: Settings, state_dir: Path, out_dir: Path, *, size: tuple[int, int]) -> int:
-    """Play one scripted sale on SDL's dummy driver; save each screen as a PNG in ``out_dir``."""
+def run_headless(settings: Settings, out_dir: Path, *, size: tuple[int, int]) -> int:
+    """Play one scripted sale on SDL's dummy driver; save each screen as a PNG in ``out_dir``.
+
+    Everything the run writes goes into ``out_dir``: the screens, and in ``out_dir/state`` a fresh
+    journal and the receipt bytes, so every run plays the same sale from a clean start.
+    """
     os.environ["SDL_VIDEODRIVER"] = "dummy"
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
     out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("[0-9][0-9]-*.png"):
+        old.unlink()
+    state_dir = out_dir / "state"
+    shutil.rmtree(state_dir, ignore_errors=True)
     with MionSimulator(api_key=DEMO_API_KEY, network="regtest") as simulator:
         settings = demo_settings(settings, simulator, state_dir, window=size)
         settings = dataclasses.replace(settings, sale=dataclasses.replace(settings.sale, paid_screen_s=2.0))

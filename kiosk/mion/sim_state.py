@@ -6,14 +6,19 @@ Time comes from an injected clock, so tests can age sessions and attempts withou
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from kiosk.mion.sim_invoice import build_invoice
+
+log = logging.getLogger(__name__)
 
 DEMO_EUR_PER_BTC = 90_000
 """The simulator's fixed exchange rate."""
@@ -69,7 +74,8 @@ class SimState:
     """All simulated sessions. Every public method is thread-safe."""
 
     def __init__(self, *, clock: Callable[[], datetime], attempt_lifetime_s: float, network: str,
-                 expiry_field: str = "expiresAt") -> None:
+                 expiry_field: str = "expiresAt", store: Path | None = None) -> None:
+        self._store = store
         self._clock = clock
         self._attempt_lifetime = timedelta(seconds=attempt_lifetime_s)
         self._network = network
@@ -77,6 +83,8 @@ class SimState:
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
         self._blocked_attempts = 0
+        if store is not None and store.exists():
+            self._sessions = _load(store)
 
     # --- the API ---------------------------------------------------------------------------------
 
@@ -98,6 +106,7 @@ class SimState:
                            created_at=now, expires_at=expires_at)
         with self._lock:
             self._sessions[session.session_id] = session
+            self._save()
             return self._full(session, now)
 
     def create_attempt(self, session_id: str, body: JsonDict) -> JsonDict:
@@ -124,6 +133,7 @@ class SimState:
                 expiry_s=round(self._attempt_lifetime.total_seconds()),
                 description=f"Mion demo {session.reference or session.session_id[:8]}")
             session.attempts.append(_Attempt(now, expires_at, amount_msat, invoice, blocked))
+            self._save()
         return {"amountMsat": amount_msat, "blockedByCompliance": blocked, "expiry": iso(expires_at),
                 "lnInvoice": invoice, "missingComplianceCustomerFields": ["firstName", "lastName"] if blocked else [],
                 "onChainAddress": None, "paymentMethod": "lightning", "paymentSessionId": session_id,
@@ -170,6 +180,7 @@ class SimState:
                 raise KeyError(f"payment session {session_id} not found")
             if session.paid_at is None:
                 session.paid_at = now
+                self._save()
             return session.session_id
 
     def block_next_attempts(self, count: int) -> None:
@@ -207,6 +218,19 @@ class SimState:
             raise SimRefusal(400, f"{self._expiry_field} is in the past")
         return expires_at
 
+    def _save(self) -> None:
+        """Keep the sessions in the store file (the demo's Mion outlives a restart of the kiosk)."""
+        if self._store is None:
+            return
+        data = [{"id": s.session_id, "reference": s.reference, "amount": s.amount_cents,
+                 "created": s.created_at.isoformat(), "expires": s.expires_at.isoformat(),
+                 "paid": s.paid_at.isoformat() if s.paid_at else None,
+                 "attempts": [[a.created_at.isoformat(), a.expires_at.isoformat(), a.amount_msat, a.invoice, a.blocked]
+                              for a in s.attempts]} for s in self._sessions.values()]
+        partial = self._store.with_suffix(".partial")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        partial.replace(self._store)
+
     def _get(self, session_id: str) -> _Session:
         session = self._sessions.get(session_id)
         if session is None:
@@ -233,3 +257,20 @@ class SimState:
     def _full(self, session: _Session, now: datetime) -> JsonDict:
         return {**self._status(session, now), "amount": session.amount_cents, "currencyIso3": "EUR",
                 "reference": session.reference, "retailPos": True, "createdAt": iso(session.created_at)}
+
+
+def _load(store: Path) -> dict[str, _Session]:
+    """Sessions saved by an earlier run; an unreadable file starts an empty Mion (and says so)."""
+    try:
+        rows = json.loads(store.read_text(encoding="utf-8"))
+        sessions = [
+            _Session(session_id=r["id"], reference=r["reference"], amount_cents=r["amount"],
+                     created_at=datetime.fromisoformat(r["created"]), expires_at=datetime.fromisoformat(r["expires"]),
+                     paid_at=datetime.fromisoformat(r["paid"]) if r["paid"] else None,
+                     attempts=[_Attempt(datetime.fromisoformat(a[0]), datetime.fromisoformat(a[1]), a[2], a[3], a[4])
+                               for a in r["attempts"]])
+            for r in rows]
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        log.warning("simulator: cannot read %s (%s); starting with no sessions", store, exc)
+        return {}
+    return {s.session_id: s for s in sessions}

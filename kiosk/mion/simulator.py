@@ -37,6 +37,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -63,7 +64,7 @@ class MionSimulator:
                  attempt_lifetime_s: float = 120.0, network: str = "regtest",
                  clock: Callable[[], datetime] | None = None, paths: MionPaths | None = None,
                  auth_header: str = "Authorization", auth_scheme: str = "Bearer",
-                 expiry_field: str = "expiresAt", hang_s: float = 30.0) -> None:
+                 expiry_field: str = "expiresAt", hang_s: float = 30.0, store: Path | None = None) -> None:
         if network not in INVOICE_NETWORKS:
             raise ValueError(f"network must be one of {', '.join(INVOICE_NETWORKS)}, got {network!r}")
         if attempt_lifetime_s <= 0:
@@ -78,7 +79,7 @@ class MionSimulator:
         self._host = host
         self._port = port
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._state = SimState(clock=self._clock, attempt_lifetime_s=attempt_lifetime_s, network=network,
+        self._state = SimState(clock=self._clock, attempt_lifetime_s=attempt_lifetime_s, network=network, store=store,
                                expiry_field=expiry_field)
         table = dataclasses.asdict(paths or MionPaths())
         self._routes = compile_routes(table)
