@@ -119,6 +119,8 @@ def test_the_till_cancels_its_open_sale_and_a_reference_is_never_reused(
         status = fields(till.ask(app, "STATUS R-2001"))
         # A session may or may not have been made before the cancel; STATUS says what the journal says.
         assert status.pop("session", None) == cancelled.session_id
+        sat = status.pop("sat", None)  # likewise the invoice's sats, when one was offered in time
+        assert sat == (None if cancelled.amount_sat is None else str(cancelled.amount_sat))
         assert status == {"ref": "R-2001", "state": "CANCELLED", "amount": "800"}
         assert till.ask(app, "STATUS R-9999").startswith("ERR UNKNOWN_REFERENCE ")
 
