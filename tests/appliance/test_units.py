@@ -60,7 +60,7 @@ def test_security_exposure_is_low(name: str, limit: float) -> None:
 
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout + done.stderr)
     assert match, done.stdout + done.stderr
-    # The brief's bar is below 5.0; these limits keep the hardening from quietly eroding.
+    # The requirement is below 5.0; these limits keep the hardening from quietly eroding.
     assert float(match.group(1)) < 5.0
     assert float(match.group(1)) <= limit
 
