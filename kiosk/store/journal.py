@@ -38,6 +38,14 @@ from kiosk.errors import StoreError
 from kiosk.store import schema
 from kiosk.store.records import PrintJob, SaleRecord, TillMessage
 from kiosk.store.schema import SALE_COLUMNS, from_us, to_us
+from kiosk.store.statements import (
+    DuplicateReference,
+    UnknownOutboxItem,
+    UnknownReference,
+    insert_till_line,
+    outbox_sale,
+    sale_head,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +57,7 @@ _ENDING_PHASES = FINAL_PHASES - {Phase.PAID}
 
 PAGE_SIZE_B = 1024
 
-
-class DuplicateReference(StoreError):
-    """A sale with this reference is already in the journal."""
-
-
-class UnknownReference(StoreError):
-    """No sale with this reference is in the journal."""
-
-
-class UnknownOutboxItem(StoreError):
-    """No pending print job or till message has this id (it was done already, or never existed)."""
+__all__ = ["DuplicateReference", "Journal", "UnknownOutboxItem", "UnknownReference"]
 
 
 class Journal:
@@ -194,7 +192,7 @@ class Journal:
         schema.check_text(session_id, "session_id")
         now = to_us(at, "at")
         with self._tx(f"record the session of {reference}") as conn:
-            sale_id, _, current = _sale_head(conn, reference)
+            sale_id, _, current = sale_head(conn, reference)
             if current == session_id:
                 return
             if current is not None:
@@ -215,7 +213,7 @@ class Journal:
         detail = schema.clip(detail)
         now = to_us(at, "at")
         with self._tx(f"record phase {phase.value} of {reference}") as conn:
-            sale_id, current, _ = _sale_head(conn, reference)
+            sale_id, current, _ = sale_head(conn, reference)
             if current.is_final:
                 log.warning("journal: %s is already %s; not moving it to %s", reference, current.value, phase.value)
                 return False
@@ -231,7 +229,7 @@ class Journal:
             raise TypeError(f"attempt must be an Attempt, got {type(attempt).__name__}")
         now = to_us(at, "at")
         with self._tx(f"record an attempt of {reference}") as conn:
-            sale_id, _, session_id = _sale_head(conn, reference)
+            sale_id, _, session_id = sale_head(conn, reference)
             schema.check_same_session(reference, session_id, attempt.session_id)
             last = conn.execute("SELECT seq, invoice FROM attempt WHERE sale_id = ? ORDER BY seq DESC LIMIT 1",
                                 (sale_id,)).fetchone()
@@ -253,7 +251,7 @@ class Journal:
         paid_us = None if status.paid_at is None else to_us(status.paid_at, "paid_at")
         now = to_us(at, "at")
         with self._tx(f"record a status of {reference}") as conn:
-            sale_id, _, session_id = _sale_head(conn, reference)
+            sale_id, _, session_id = sale_head(conn, reference)
             schema.check_same_session(reference, session_id, status.session_id)
             last = conn.execute("SELECT seq, status, paid_at_us FROM status WHERE sale_id = ? "
                                 "ORDER BY seq DESC LIMIT 1", (sale_id,)).fetchone()
@@ -278,7 +276,7 @@ class Journal:
         schema.check_line(till_line)
         now = to_us(at, "at")
         with self._tx(f"record the payment of {reference}") as conn:
-            sale_id, current, _ = _sale_head(conn, reference)
+            sale_id, current, _ = sale_head(conn, reference)
             if current is Phase.PAID:
                 log.info("journal: %s is already recorded as paid", reference)
                 return False
@@ -288,7 +286,7 @@ class Journal:
             conn.executemany("INSERT INTO print_job (sale_id, copy, created_us) VALUES (?, ?, ?)",
                              [(sale_id, copy, now) for copy in print_copies])
             if till_line is not None:
-                _insert_till_line(conn, sale_id, till_line, final=True, now=now)
+                insert_till_line(conn, sale_id, till_line, final=True, now=now)
         return True
 
     def end_sale(self, reference: str, phase: Phase, at: datetime, *, detail: str | None = None,
@@ -304,7 +302,7 @@ class Journal:
         schema.check_line(till_line)
         now = to_us(at, "at")
         with self._tx(f"record the end of {reference}") as conn:
-            sale_id, current, _ = _sale_head(conn, reference)
+            sale_id, current, _ = sale_head(conn, reference)
             if current.is_final:
                 level = logging.WARNING if current is Phase.PAID else logging.INFO
                 log.log(level, "journal: %s is already %s; not ending it as %s", reference, current.value,
@@ -313,7 +311,7 @@ class Journal:
             conn.execute("UPDATE sale SET phase = ?, detail = COALESCE(?, detail), updated_us = ? WHERE id = ?",
                          (phase.value, detail, now, sale_id))
             if till_line is not None:
-                _insert_till_line(conn, sale_id, till_line, final=True, now=now)
+                insert_till_line(conn, sale_id, till_line, final=True, now=now)
         return True
 
     def queue_till_message(self, reference: str, line: str, at: datetime) -> TillMessage:
@@ -321,8 +319,8 @@ class Journal:
         schema.check_line(line)
         now = to_us(at, "at")
         with self._tx(f"queue a till message for {reference}") as conn:
-            sale_id, _, _ = _sale_head(conn, reference)
-            message_id = _insert_till_line(conn, sale_id, line, final=False, now=now)
+            sale_id, _, _ = sale_head(conn, reference)
+            message_id = insert_till_line(conn, sale_id, line, final=False, now=now)
         return TillMessage(message_id=message_id, reference=reference, line=line, created_at=from_us(now))
 
     # --- reading ------------------------------------------------------------------------------------
@@ -375,7 +373,7 @@ class Journal:
         """The receipt is out: drop the job and note the sale's first ``receipt_printed_at``."""
         now = to_us(at, "at")
         with self._tx(f"mark print job {job_id} done") as conn:
-            sale_id = _outbox_sale(conn, "print_job", job_id)
+            sale_id = outbox_sale(conn, "print_job", job_id)
             conn.execute("DELETE FROM print_job WHERE id = ?", (job_id,))
             conn.execute("UPDATE sale SET receipt_printed_us = COALESCE(receipt_printed_us, ?) WHERE id = ?",
                          (now, sale_id))
@@ -384,7 +382,7 @@ class Journal:
         """Count a failed try of a job and keep its error text; the job stays queued."""
         now = to_us(at, "at")
         with self._tx(f"record a failure of print job {job_id}") as conn:
-            _outbox_sale(conn, "print_job", job_id)
+            outbox_sale(conn, "print_job", job_id)
             conn.execute("UPDATE print_job SET tries = tries + 1, last_error = ?, last_try_us = ? WHERE id = ?",
                          (schema.clip(error), now, job_id))
 
@@ -393,7 +391,7 @@ class Journal:
         schema.check_text(copy, "print copy")
         now = to_us(at, "at")
         with self._tx(f"queue a reprint of {reference}") as conn:
-            sale_id, current, _ = _sale_head(conn, reference)
+            sale_id, current, _ = sale_head(conn, reference)
             if current is not Phase.PAID:
                 raise StoreError(f"sale {reference} is {current.value}: only a paid sale has a receipt")
             job_id = conn.execute("INSERT INTO print_job (sale_id, copy, created_us) VALUES (?, ?, ?)",
@@ -414,7 +412,7 @@ class Journal:
         """The line went out: drop it; a sale's final event also sets its ``till_notified_at``."""
         now = to_us(at, "at")
         with self._tx(f"mark till message {message_id} sent") as conn:
-            sale_id = _outbox_sale(conn, "till_message", message_id)
+            sale_id = outbox_sale(conn, "till_message", message_id)
             final = conn.execute("SELECT final FROM till_message WHERE id = ?", (message_id,)).fetchone()[0]
             conn.execute("DELETE FROM till_message WHERE id = ?", (message_id,))
             if final:
@@ -436,26 +434,3 @@ class Journal:
         with self._tx("read day closes", write=False) as conn:
             row = conn.execute("SELECT closed_us FROM day_close WHERE day = ?", (day.isoformat(),)).fetchone()
         return None if row is None else from_us(row[0])
-
-
-# --- helpers (each runs inside the caller's transaction) ----------------------------------------------
-
-def _sale_head(conn: sqlite3.Connection, reference: str) -> tuple[int, Phase, str | None]:
-    row = conn.execute("SELECT id, phase, session_id FROM sale WHERE reference = ?", (reference,)).fetchone()
-    if row is None:
-        raise UnknownReference(f"no sale with reference {reference!r} is recorded")
-    return row[0], Phase(row[1]), row[2]
-
-
-def _outbox_sale(conn: sqlite3.Connection, table: str, item_id: int) -> int:
-    row = conn.execute(f"SELECT sale_id FROM {table} WHERE id = ?", (item_id,)).fetchone()
-    if row is None:
-        raise UnknownOutboxItem(f"no pending {table.replace('_', ' ')} with id {item_id}")
-    return int(row[0])
-
-
-def _insert_till_line(conn: sqlite3.Connection, sale_id: int, line: str, *, final: bool, now: int) -> int:
-    cursor = conn.execute("INSERT INTO till_message (sale_id, line, final, created_us) VALUES (?, ?, ?, ?)",
-                          (sale_id, line, int(final), now))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
