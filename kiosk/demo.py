@@ -34,16 +34,16 @@ HEADLESS_TIME_LIMIT_S = 60.0
 
 def demo_settings(settings: Settings, simulator: MionSimulator, state_dir: Path, *,
                   window: tuple[int, int] | None) -> Settings:
-    """The given settings, pointed at the simulator, printing receipts to a file, in a window."""
+    """The given settings, pointed at the simulator, printing receipts to a file, in a window (800x480
+    unless ``window`` or the settings' display size say otherwise)."""
     mion = dataclasses.replace(settings.mion, base_url=simulator.base_url, invoice_network="regtest",
                                api_key_file="", api_key_env="KIOSK_DEMO_API_KEY")
     printer = settings.printer
     if printer.kind == "none":
         printer = dataclasses.replace(printer, kind="file", device=str(state_dir / "receipts.bin"))
     display = settings.display
-    if window is not None or not display.fullscreen:
-        width, height = window or (display.width or 800, display.height or 480)
-        display = dataclasses.replace(display, fullscreen=False, width=width, height=height)
+    width, height = window or (display.width or 800, display.height or 480)
+    display = dataclasses.replace(display, fullscreen=False, width=width, height=height)  # the demo is a window
     return dataclasses.replace(settings, mion=mion, printer=printer, display=display)
 
 
