@@ -107,12 +107,12 @@ class PtyTill:
         """Until the kiosk has the port open."""
         self.wait(app, lambda: app.outputs.till_connected is True, timeout_s=timeout_s)
 
-    def ask(self, app: KioskApp, line: str, *, timeout_s: float = 3.0) -> str:
+    def ask(self, app: KioskApp, line: str, *, timeout_s: float = 10.0) -> str:
         """Send a command and return its one reply (OK or ERR)."""
         self.send(line)
         return self.next_replies(app, 1, timeout_s=timeout_s)[0]
 
-    def next_replies(self, app: KioskApp, count: int, *, timeout_s: float = 3.0) -> list[str]:
+    def next_replies(self, app: KioskApp, count: int, *, timeout_s: float = 10.0) -> list[str]:
         """The next ``count`` replies not yet taken (for lines sent with ``write``), waiting for them."""
         start = self._replies_taken
         self.wait(app, lambda: len(self.replies) >= start + count, timeout_s=timeout_s)

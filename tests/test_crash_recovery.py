@@ -236,7 +236,7 @@ def test_a_payment_after_cancel_is_found_after_a_restart(simulator: MionSimulato
     simulator.mark_paid(session_id)
 
     with running_kiosk(settings, tmp_path) as app:
-        drive(app, lambda a: a.journal.get(reference).phase is Phase.PAID, timeout_s=4)  # type: ignore[union-attr]
+        drive(app, lambda a: a.journal.get(reference).phase is Phase.PAID, timeout_s=8)  # type: ignore[union-attr]
         record = app.journal.get(reference)
     assert record is not None and record.late
 

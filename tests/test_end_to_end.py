@@ -47,7 +47,7 @@ def test_a_keypad_sale_is_paid_printed_and_lit(simulator: MionSimulator, tmp_pat
         assert sale is not None and sale.session_id is not None
         simulator.mark_paid(sale.session_id)
         drive(app, lambda a: a.register.phase is Phase.PAID)
-        drive(app, lambda a: isinstance(frames[-1].view, PaidView), timeout_s=2)
+        drive(app, lambda a: isinstance(frames[-1].view, PaidView), timeout_s=5)
         record = app.journal.get(sale.reference)
         drive(app, lambda a: (tmp_path / "receipts.bin").exists()
               and (tmp_path / "receipts.bin").stat().st_size > 0, timeout_s=5)

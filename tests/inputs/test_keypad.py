@@ -34,9 +34,9 @@ def test_typing_on_the_numeric_keypad_charges_the_amount(tmp_path: Path) -> None
         for code in (pygame.K_KP9, pygame.K_KP9, pygame.K_a, pygame.K_KP_PERIOD, pygame.K_KP5):
             press(code)
         drive(app, lambda a: isinstance(a.register.view(a.now()), AmountEntryView)
-              and a.register.entry.typed == "99.5", timeout_s=3)
+              and a.register.entry.typed == "99.5", timeout_s=8)
         press(pygame.K_KP_ENTER)
         drive(app, lambda a: a.register.phase is Phase.AWAITING_PAYMENT, timeout_s=5)
         assert app.register.sale is not None and app.register.sale.amount_cents == 9950
         press(pygame.K_ESCAPE)
-        drive(app, lambda a: a.register.phase is Phase.CANCELLED, timeout_s=3)
+        drive(app, lambda a: a.register.phase is Phase.CANCELLED, timeout_s=8)
