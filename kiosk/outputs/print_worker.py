@@ -49,6 +49,8 @@ class PrintQueue(Protocol):
 
     def record_print_failure(self, job_id: int, error: str, at: datetime) -> None: ...
 
+    def start_print(self, job_id: int, at: datetime) -> None: ...
+
     def get(self, reference: str) -> SaleRecord | None: ...
 
 
@@ -179,13 +181,21 @@ class PrintWorker:
                 self._record_failure(job, "sale not found in the journal")
             return True
         try:
-            receipt = build_receipt(sale, self._shop, self._printer_settings, copy=job.copy, tz=self._tz)
+            # A send cut short before (power cut, kill) may have put the slip out: say so on this one.
+            receipt = build_receipt(sale, self._shop, self._printer_settings, copy=job.copy, tz=self._tz,
+                                    duplicate=job.may_have_printed)
         except ValueError as exc:
             if job.job_id not in self._missing_reported:
                 log.error("print job %d for %s cannot be laid out: %s", job.job_id, job.reference, exc)
                 self._missing_reported.add(job.job_id)
                 self._record_failure(job, f"cannot lay out the receipt: {exc}")
             return True
+        try:
+            self._queue.start_print(job.job_id, self._clock())
+        except KioskError as exc:
+            # Without this note a cut-short send could not be told apart later: do not send yet.
+            log.error("receipt for %s not sent: the journal cannot note the send: %s", job.reference, exc)
+            return False
         try:
             printer = self._open_printer()
             printer.print_receipt(receipt)

@@ -36,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reference": "Till ref.",
         "session": "Payment session",
         "merchant_copy": "MERCHANT COPY",
+        "duplicate": "DUPLICATE",
     },
     "de": {
         "date": "Datum",
@@ -44,6 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reference": "Kassen-Ref.",
         "session": "Zahlungssitzung",
         "merchant_copy": "HÄNDLERKOPIE",
+        "duplicate": "DUPLIKAT",
     },
     "fi": {
         "date": "Päivämäärä",
@@ -52,6 +54,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "reference": "Kassaviite",
         "session": "Maksuistunto",
         "merchant_copy": "KAUPPIAAN KAPPALE",
+        "duplicate": "KAKSOISKAPPALE",
     },
 }
 
@@ -102,7 +105,7 @@ def columns_for(printer: PrinterSettings) -> int:
 
 
 def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings, *, copy: str,
-                  tz: tzinfo | None) -> Receipt:
+                  tz: tzinfo | None, duplicate: bool = False) -> Receipt:
     """Lay out the slip for a paid sale.
 
     Args:
@@ -111,6 +114,7 @@ def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings
         printer: paper width, QR and footer options.
         copy: "customer" or "merchant" (the merchant copy says so).
         tz: the local zone for the printed date and time; None uses the system's.
+        duplicate: an earlier print of this slip may have come out; the slip says so.
 
     Raises:
         ValueError: ``copy`` is neither "customer" nor "merchant".
@@ -126,6 +130,8 @@ def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings
     items += centred(shop.name, width, bold=True)
     for line in shop.address_lines:
         items += centred(line, width)
+    if duplicate:
+        items += centred(texts["duplicate"], width, bold=True)
     items.append(rule(width))
     items += label_value(texts["date"], format_datetime(when, lang), width)
     items += label_value(texts["amount"], format_eur(sale.amount_cents, lang), width, bold=True, double=True)

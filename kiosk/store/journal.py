@@ -364,10 +364,17 @@ class Journal:
     def pending_prints(self) -> list[PrintJob]:
         """Receipts queued and not yet printed, oldest first."""
         with self._tx("read print jobs", write=False) as conn:
-            rows = conn.execute("SELECT j.id, s.reference, j.copy, j.created_us, j.tries, j.last_error "
+            rows = conn.execute("SELECT j.id, s.reference, j.copy, j.created_us, j.tries, j.last_error, j.started "
                                 "FROM print_job j JOIN sale s ON s.id = j.sale_id ORDER BY j.id").fetchall()
         return [PrintJob(job_id=r[0], reference=r[1], copy=r[2], created_at=from_us(r[3]), tries=r[4],
-                         last_error=r[5]) for r in rows]
+                         last_error=r[5], started=r[6]) for r in rows]
+
+    def start_print(self, job_id: int, at: datetime) -> None:
+        """Note that a send of the job to the printer begins (see ``PrintJob.may_have_printed``)."""
+        now = to_us(at, "at")
+        with self._tx(f"note the start of print job {job_id}") as conn:
+            outbox_sale(conn, "print_job", job_id)
+            conn.execute("UPDATE print_job SET started = started + 1, last_try_us = ? WHERE id = ?", (now, job_id))
 
     def mark_printed(self, job_id: int, at: datetime) -> None:
         """The receipt is out: drop the job and note the sale's first ``receipt_printed_at``."""

@@ -65,7 +65,14 @@ class PrintJob:
     """"customer" or "merchant"."""
     created_at: datetime
     tries: int = 0
+    """Failed tries recorded."""
     last_error: str | None = None
+    started: int = 0
+    """Sends to the printer begun; more than ``tries`` means one was cut short and the slip may be out."""
+
+    @property
+    def may_have_printed(self) -> bool:
+        return self.started > self.tries
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -121,7 +121,13 @@ _V2 = (
     "INSERT INTO journal_mark (mark) VALUES (upper(hex(randomblob(2))))",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+_V3 = (
+    # How many times a send of the job to the printer began. More sends begun than failures recorded
+    # means a send was cut short (power, kill) and the slip may be out: the next one says "duplicate".
+    "ALTER TABLE print_job ADD COLUMN started INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)

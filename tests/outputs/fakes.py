@@ -66,6 +66,11 @@ class FakeJournal:
             self.jobs.pop(job_id)
             self.printed.append((job_id, at))
 
+    def start_print(self, job_id: int, at: datetime) -> None:
+        with self._lock:
+            job = self.jobs[job_id]
+            self.jobs[job_id] = replace(job, started=job.started + 1)
+
     def record_print_failure(self, job_id: int, error: str, at: datetime) -> None:
         with self._lock:
             job = self.jobs[job_id]

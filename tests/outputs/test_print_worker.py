@@ -229,3 +229,22 @@ def test_real_file_printer_gets_the_receipt_bytes(tmp_path: Path, journal: FakeJ
                                             tz=ZoneInfo("Europe/Helsinki")))
     assert path.read_bytes() == expected
     assert status.calls == []
+
+
+def test_a_send_cut_short_before_prints_again_marked_duplicate(
+        journal: FakeJournal, printer: ScriptedPrinter, make_worker: Callable[..., PrintWorker]) -> None:
+    """Given a job whose earlier send began but never finished (the power went mid-slip) and one whose
+    send failed cleanly, when the worker prints them, then only the first says DUPLICATE."""
+    from dataclasses import replace
+
+    journal.add_paid(paid_sale("K1-0001"))
+    journal.add_paid(paid_sale("K1-0002"))
+    first, second = sorted(journal.jobs)
+    journal.jobs[first] = replace(journal.jobs[first], started=1, tries=0)
+    journal.jobs[second] = replace(journal.jobs[second], started=1, tries=1)
+    worker = make_worker()
+    worker.start()
+    eventually(lambda: not journal.jobs)
+    texts = ["\n".join(r.text_lines) for r in printer.receipts]
+    assert "DUPLICATE" in texts[0] and "K1-0001" in texts[0]
+    assert "DUPLICATE" not in texts[1] and "K1-0002" in texts[1]

@@ -217,3 +217,15 @@ def test_whatever_happens_a_sale_is_paid_at_most_once(ops: list[str]) -> None:
         assert len(j.pending_prints()) == paid_calls
         assert [m.line for m in j.pending_till_messages()].count("PAID R") == paid_calls
         assert len([m for m in j.pending_till_messages() if m.line.startswith("END")]) <= 1
+
+
+def test_a_send_begun_and_not_finished_shows_on_the_job(journal: Journal) -> None:
+    ref = new_sale(journal)
+    pay(journal, ref, copies=("customer",), till=None)
+    [job] = journal.pending_prints()
+    assert not job.may_have_printed
+    journal.start_print(job.job_id, at(20))
+    journal.record_print_failure(job.job_id, "offline", at(20))
+    assert not journal.pending_prints()[0].may_have_printed, "a clean failure printed nothing"
+    journal.start_print(job.job_id, at(20))  # ... and then the power went
+    assert journal.pending_prints()[0].may_have_printed
