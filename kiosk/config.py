@@ -255,6 +255,9 @@ class PrinterSettings:
     """python-escpos printer profile (e.g. TM-T20II); empty for the generic one."""
     paper_mm: int = 80
     """Paper width: 58 or 80."""
+    columns: int = 0
+    """Characters per line at font A; 0 takes 32 for 58 mm and 48 for 80 mm (some 80 mm printers, such as
+    the Epson TM-T88 series, fit 42)."""
     receipt_qr: bool = False
     """Print a QR code with the Mion payment session id on the receipt."""
     footer: str = "Payment slip - not a tax receipt"
@@ -264,6 +267,8 @@ class PrinterSettings:
         kinds = ("none", "usb", "serial", "network", "file", "dummy")
         _require(self.kind in kinds, "printer", "kind", ", ".join(kinds), self.kind)
         _require(self.paper_mm in (58, 80), "printer", "paper_mm", "58 or 80", self.paper_mm)
+        _require(self.columns == 0 or 24 <= self.columns <= 64, "printer", "columns",
+                 "0 (from the paper width) or 24 to 64", self.columns)
         if self.kind == "usb":
             _require(bool(re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", self.usb_id)), "printer", "usb_id",
                      "vendor:product in hex such as 04b8:0202", self.usb_id)

@@ -100,8 +100,8 @@ class Receipt:
 
 
 def columns_for(printer: PrinterSettings) -> int:
-    """Characters per line at font A for the configured paper width."""
-    return COLUMNS_BY_PAPER_MM[printer.paper_mm]
+    """Characters per line at font A: the configured ``columns``, or the usual count for the paper width."""
+    return printer.columns or COLUMNS_BY_PAPER_MM[printer.paper_mm]
 
 
 def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings, *, copy: str,

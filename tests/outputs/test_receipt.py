@@ -255,3 +255,14 @@ def test_real_printer_prints_a_slip_with_the_euro_sign() -> None:
         printer.print_receipt(build_receipt(paid_sale(), SHOP, settings, copy="customer", tz=BERLIN))
     finally:
         printer.close()
+
+
+def test_a_printer_with_42_columns_gets_lines_of_42() -> None:
+    from kiosk.outputs.receipt import columns_for
+
+    settings = PrinterSettings(kind="dummy", paper_mm=80, columns=42)
+    assert columns_for(settings) == 42
+    receipt = build_receipt(paid_sale("K1-0042"), ShopSettings(name="A shop with a rather long name indeed"),
+                            settings, copy="customer", tz=None)
+    assert receipt.width_chars == 42
+    assert max(len(line) for line in receipt.text_lines) <= 42
