@@ -19,7 +19,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk.core.model import Attempt, Phase, SaleSource, SessionStatus
+from kiosk.core.model import Attempt, SaleSource, SessionStatus
 from kiosk.store.journal import Journal
 
 T0 = datetime(2026, 11, 28, 9, tzinfo=UTC)
@@ -37,11 +37,9 @@ def one_sale(journal: Journal, n: int, start: datetime, polls: int) -> int:
     ref = journal.next_reference("K1", start.date())
     journal.create_sale(reference=ref, amount_cents=1250 + n, source=SaleSource.POS, at=t(0))
     journal.set_session(ref, f"ps_{n}", t(0.3))
-    journal.set_phase(ref, Phase.CREATING_ATTEMPT, t(0.3))
     attempt = Attempt(session_id=f"ps_{n}", invoice=INVOICE, amount_msat=25_000_123, expires_at=t(120))
     journal.add_attempt(ref, attempt, t(0.6))
-    journal.set_phase(ref, Phase.AWAITING_PAYMENT, t(0.6))
-    calls += 6
+    calls += 4
     for poll in range(polls):  # the customer takes polls/2 seconds to pay
         journal.record_status(ref, SessionStatus(session_id=f"ps_{n}", status="pending"), t(1 + poll / 2))
         calls += 1

@@ -241,10 +241,8 @@ class KioskApp:
                                 at=now)
         elif isinstance(effect, fx.RecordSession):
             journal.set_session(effect.reference, effect.session_id, now)
-            journal.set_phase(effect.reference, Phase.CREATING_ATTEMPT, now)
         elif isinstance(effect, fx.RecordAttempt):
             journal.add_attempt(effect.reference, effect.attempt, now)
-            journal.set_phase(effect.reference, Phase.AWAITING_PAYMENT, now)
             self.outputs.announce_invoice(effect.reference, effect.attempt, effect.expires_at, now)
         elif isinstance(effect, fx.RecordStatus):
             journal.record_status(effect.reference, effect.status, now)

@@ -188,7 +188,9 @@ class Journal:
             raise
 
     def set_session(self, reference: str, session_id: str, at: datetime) -> None:
-        """Record Mion's session id for the sale. One sale has one session: a different id is refused."""
+        """Record Mion's session id for the sale (it then awaits its invoice).
+
+        One sale has one session: a different id is refused."""
         schema.check_text(session_id, "session_id")
         now = to_us(at, "at")
         with self._tx(f"record the session of {reference}") as conn:
@@ -197,7 +199,10 @@ class Journal:
                 return
             if current is not None:
                 raise StoreError(f"sale {reference} already has session {current}; refusing {session_id}")
-            conn.execute("UPDATE sale SET session_id = ?, updated_us = ? WHERE id = ?", (session_id, now, sale_id))
+            # Having its session, an open sale waits for its invoice: one write for both facts (SD wear).
+            conn.execute("UPDATE sale SET session_id = ?, updated_us = ?, phase = CASE WHEN phase = ? THEN ? "
+                         "ELSE phase END WHERE id = ?", (session_id, now, Phase.CREATING_SESSION.value,
+                                                         Phase.CREATING_ATTEMPT.value, sale_id))
 
     def set_phase(self, reference: str, phase: Phase, at: datetime, *, detail: str | None = None) -> bool:
         """Move an open sale to another phase; a final phase other than PAID is passed to :meth:`end_sale`.
@@ -224,7 +229,9 @@ class Journal:
         return True
 
     def add_attempt(self, reference: str, attempt: Attempt, at: datetime) -> None:
-        """Record a payment attempt (its invoice, amount and expiry); the same invoice twice is kept once."""
+        """Record a payment attempt (its invoice, amount and expiry); an open sale then awaits payment.
+
+        The same invoice twice is kept once."""
         if not isinstance(attempt, Attempt):
             raise TypeError(f"attempt must be an Attempt, got {type(attempt).__name__}")
         now = to_us(at, "at")
@@ -240,8 +247,11 @@ class Journal:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (sale_id, 1 if last is None else last[0] + 1, attempt.invoice, attempt.amount_msat,
                  to_us(attempt.expires_at, "expires_at"), now))
-            conn.execute("UPDATE sale SET amount_msat = ?, session_id = ?, updated_us = ? WHERE id = ?",
-                         (attempt.amount_msat, attempt.session_id, now, sale_id))
+            # An open sale with an invoice awaits payment: recorded in the same write.
+            conn.execute("UPDATE sale SET amount_msat = ?, session_id = ?, updated_us = ?, phase = CASE WHEN phase "
+                         "IN (?, ?) THEN ? ELSE phase END WHERE id = ?",
+                         (attempt.amount_msat, attempt.session_id, now, Phase.CREATING_SESSION.value,
+                          Phase.CREATING_ATTEMPT.value, Phase.AWAITING_PAYMENT.value, sale_id))
 
     def record_status(self, reference: str, status: SessionStatus, at: datetime) -> bool:
         """Keep a status answer if its status text or ``paid_at`` differs from the last one kept.

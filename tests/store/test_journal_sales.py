@@ -298,3 +298,14 @@ def test_memory_journal_works_for_tests() -> None:
     with Journal(":memory:") as j:
         new_sale(j)
         assert j.get("K1-20261128-0001") is not None
+
+
+def test_session_and_invoice_move_an_open_sale_on_in_the_same_write(journal: Journal) -> None:
+    journal.create_sale(reference="R-9", amount_cents=100, source=SaleSource.KEYPAD, at=T0)
+    journal.set_session("R-9", "ps_9", at(1))
+    assert journal.get("R-9").phase is Phase.CREATING_ATTEMPT  # type: ignore[union-attr]
+    journal.add_attempt("R-9", attempt(session_id="ps_9"), at(2))
+    assert journal.get("R-9").phase is Phase.AWAITING_PAYMENT  # type: ignore[union-attr]
+    journal.end_sale("R-9", Phase.CANCELLED, at(3))
+    journal.add_attempt("R-9", attempt(session_id="ps_9", invoice="lnbcrt2other"), at(4))
+    assert journal.get("R-9").phase is Phase.CANCELLED, "an ended sale is never reopened"  # type: ignore[union-attr]
