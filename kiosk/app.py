@@ -32,6 +32,7 @@ from kiosk.core.model import Attempt, Phase
 from kiosk.core.register import Register
 from kiosk.core.sale import Timing
 from kiosk.core.view import Frame, ShopStatus
+from kiosk.display import qr
 from kiosk.display.window import Window
 from kiosk.errors import IllegalTransition
 from kiosk.inputs.keypad import key_for
@@ -116,7 +117,8 @@ class KioskApp:
         client = MionClient(self.settings.mion, self._api_key)
         stack.callback(client.close)
         self.worker = MionWorker(client, network=self.settings.mion.invoice_network,
-                                 events=self.events, wake=self.wake)  # type: ignore[arg-type]
+                                 events=self.events, wake=self.wake,  # type: ignore[arg-type]
+                                 prepare=lambda attempt: qr.encode(qr.qr_payload(attempt.invoice)))
         stack.callback(self.worker.close)
         self.outputs.open(self.desk)
         stack.callback(self.outputs.close)

@@ -16,6 +16,7 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.events import Failure, Request
 from kiosk.core.invoice import check_invoice
+from kiosk.core.model import Attempt
 from kiosk.errors import InvoiceRejected, MionRejected, MionUnavailable
 from kiosk.mion.client import MionClient
 
@@ -32,10 +33,14 @@ class MionWorker:
         network: the invoice network the kiosk accepts (see ``kiosk.config.INVOICE_NETWORKS``).
         events: where answers go.
         wake: called after each answer so the main loop looks at ``events``.
+        prepare: called on the worker thread with each usable attempt before it is handed on (the app
+            encodes the QR code there); raising ``InvoiceRejected`` refuses the invoice.
     """
 
     def __init__(self, client: MionClient, *, network: str, events: queue.Queue[ev.Event],
-                 wake: Callable[[], None], threads: int = 4) -> None:
+                 wake: Callable[[], None], threads: int = 4,
+                 prepare: Callable[[Attempt], object] | None = None) -> None:
+        self._prepare = prepare
         self._client = client
         self._network = network
         self._events = events
@@ -77,6 +82,8 @@ class MionWorker:
                 attempt = self._client.create_attempt(effect.session_id)
                 if not (attempt.blocked_by_compliance or attempt.missing_compliance_fields):
                     check_invoice(attempt.invoice, network=self._network, amount_msat=attempt.amount_msat)
+                    if self._prepare is not None:
+                        self._prepare(attempt)
                 return ev.AttemptCreated(reference=effect.reference, attempt=attempt)
             status = self._client.session_status(effect.session_id)
             return ev.StatusReceived(reference=effect.reference, status=status)
