@@ -196,7 +196,12 @@ class KioskApp:
             except queue.Empty:
                 return
             if callable(item):
-                item()  # work from an edge thread that must run on the main thread (till bytes)
+                # Work handed over by an edge thread (the till's bytes). A fault in it is logged and the
+                # kiosk goes on: nothing a till sends may stop the loop.
+                try:
+                    item()
+                except Exception:
+                    log.exception("handling input from the till failed")
             else:
                 self._note_reachability(item)
                 self._feed(item)

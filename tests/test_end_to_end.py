@@ -59,3 +59,18 @@ def test_a_keypad_sale_is_paid_printed_and_lit(simulator: MionSimulator, tmp_pat
     assert [d.text for d in decoded] == ["LIGHTNING:" + sale.attempt.invoice.upper()]  # type: ignore[union-attr]
     receipt = (tmp_path / "receipts.bin").read_bytes()
     assert sale.reference.encode() in receipt and b"Lightning" in receipt
+
+
+def test_a_fault_in_handling_till_input_is_logged_and_the_kiosk_goes_on(
+        simulator: MionSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug in a till handler")
+
+    with running_kiosk(settings_for(simulator, tmp_path), tmp_path) as app:
+        app.events.put(broken)
+        app.wake()
+        for key in "7":
+            app.feed(ev.KeyPressed(key=ev.Key(key)))
+        app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+        drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
+    assert "handling input from the till failed" in caplog.text

@@ -98,7 +98,7 @@ class SerialLink:
             try:
                 port.write(data)
                 port.flush()
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, ValueError) as exc:  # ValueError: the fd went away
                 # The reader thread notices the lost port and reconnects; the caller keeps the message.
                 log.warning("writing to the till's port %s failed: %s", self._settings.port, exc)
                 return False
@@ -126,7 +126,7 @@ class SerialLink:
             self._connected(port)
             try:
                 self._pump(port)
-            except (serial.SerialException, OSError) as exc:
+            except (serial.SerialException, OSError, ValueError, TypeError) as exc:
                 log.warning("lost the till's port %s: %s", self._settings.port, exc)
             finally:
                 self._disconnected(port)
@@ -149,12 +149,13 @@ class SerialLink:
         self._notify(self._on_connection, True)
 
     def _disconnected(self, port: serial.SerialBase) -> None:
+        # Closed under the lock: a write on the main thread never meets a port closing under it.
         with self._lock:
             self._port = None
-        try:
-            port.close()
-        except (serial.SerialException, OSError) as exc:
-            log.debug("closing the till's port: %s", exc)
+            try:
+                port.close()
+            except (serial.SerialException, OSError, ValueError) as exc:
+                log.debug("closing the till's port: %s", exc)
         log.info("till's port %s closed", self._settings.port)
         self._notify(self._on_connection, False)
 

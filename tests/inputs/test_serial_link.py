@@ -217,3 +217,22 @@ def test_backoff_doubles_up_to_its_ceiling() -> None:
 def test_an_empty_port_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"\[pos\] port"):
         SerialLink(PosSettings(), on_data=lambda d: None, on_connection=lambda up: None)
+
+
+def test_a_write_that_meets_a_vanishing_port_reports_false_and_raises_nothing() -> None:
+    """Given the reader thread closing the port while the main thread writes (the till unplugged at
+    that instant), the write says it sent nothing; the caller keeps the message for later."""
+    from kiosk.config import PosSettings
+    from kiosk.inputs.serial_link import SerialLink
+
+    class VanishingPort:
+        def write(self, data: bytes) -> int:
+            raise ValueError("filedescriptor out of range in select()")
+
+        def flush(self) -> None:  # pragma: no cover - never reached
+            pass
+
+    link = SerialLink(PosSettings(enabled=True, port="loop://"), on_data=lambda _: None,
+                      on_connection=lambda _: None)
+    link._port = VanishingPort()  # type: ignore[assignment]
+    assert link.write(b"EVENT PAID ref=R-1\r\n") is False
