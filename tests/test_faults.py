@@ -132,6 +132,20 @@ def test_faults_at_every_request_in_a_row_still_end_in_one_session(
     assert {"create_session", "find_session"} <= watcher.failures_seen
 
 
+
+def await_paid_and_printed(app: KioskApp, reference: str, watcher: Watcher, state_dir: Path) -> None:
+    """Run the kiosk until the journal has the sale paid and its receipt has come out."""
+    drive(app, lambda a: a.journal.get(reference).phase is Phase.PAID,  # type: ignore[union-attr]
+          step=watcher.step, timeout_s=6)
+    drive(app, lambda a: receipts_for(state_dir, reference) > 0, timeout_s=5)
+
+
+def assert_paid_late_once(record: SaleRecord | None, simulator: MionSimulator, state_dir: Path) -> None:
+    """The late payment is in the journal as Mion has it, with exactly one receipt."""
+    assert record is not None and record.late and record.paid_at is not None
+    assert paid_violations(simulator, state_dir / "journal.sqlite3") == []
+    assert receipts_for(state_dir, record.reference) == 1
+
 def test_a_payment_after_cancel_is_recorded_late_and_printed_once(
         simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
     watcher = Watcher(simulator)
@@ -145,15 +159,11 @@ def test_a_payment_after_cancel_is_recorded_late_and_printed_once(
         assert app.journal.get(reference).phase is Phase.CANCELLED  # type: ignore[union-attr]
 
         simulator.mark_paid(sale.session_id)  # the customer's wallet was quicker than the cashier
-        drive(app, lambda a: a.journal.get(reference).phase is Phase.PAID,  # type: ignore[union-attr]
-              step=watcher.step, timeout_s=6)
-        drive(app, lambda a: receipts_for(tmp_path, reference) > 0, timeout_s=5)
+        await_paid_and_printed(app, reference, watcher, tmp_path)
         assert isinstance(watcher.frames[-1].view, PaidView) and watcher.frames[-1].view.late
         record = app.journal.get(reference)
 
-    assert record is not None and record.late and record.paid_at is not None
-    assert paid_violations(simulator, tmp_path / "journal.sqlite3") == []
-    assert receipts_for(tmp_path, reference) == 1
+    assert_paid_late_once(record, simulator, tmp_path)
 
 
 def test_a_payment_after_the_session_expired_is_recorded_late_and_printed_once(
@@ -173,14 +183,10 @@ def test_a_payment_after_the_session_expired_is_recorded_late_and_printed_once(
 
         clock.jump(settings.sale.late_grace_s / 2)  # ... and came back to pay, within the grace
         simulator.mark_paid(sale.session_id)
-        drive(app, lambda a: a.journal.get(reference).phase is Phase.PAID,  # type: ignore[union-attr]
-              step=watcher.step, timeout_s=6)
-        drive(app, lambda a: receipts_for(tmp_path, reference) > 0, timeout_s=5)
+        await_paid_and_printed(app, reference, watcher, tmp_path)
         record = app.journal.get(reference)
 
-    assert record is not None and record.late and record.paid_at is not None
-    assert paid_violations(simulator, tmp_path / "journal.sqlite3") == []
-    assert receipts_for(tmp_path, reference) == 1
+    assert_paid_late_once(record, simulator, tmp_path)
 
 
 def test_a_create_mion_handles_late_still_gives_one_session(
