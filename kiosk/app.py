@@ -253,8 +253,6 @@ class KioskApp:
             self.outputs.announce_invoice(effect.reference, effect.attempt, effect.expires_at, now)
         elif isinstance(effect, fx.RecordStatus):
             journal.record_status(effect.reference, effect.status, now)
-        elif isinstance(effect, fx.RecordPhase):
-            journal.set_phase(effect.reference, effect.phase, now)
         elif isinstance(effect, fx.RecordPaid):
             self.outputs.record_paid(effect, now)
         elif isinstance(effect, fx.RecordEnded):

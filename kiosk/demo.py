@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -185,5 +184,3 @@ def _screen_name(frame: Frame) -> str:
     name = type(view).__name__.removesuffix("View").lower()
     return {"amountentry": "entry"}.get(name, name)
 
-
-Callback = Callable[[], None]

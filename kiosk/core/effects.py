@@ -58,12 +58,6 @@ class RecordStatus:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RecordPhase:
-    reference: str
-    phase: Phase
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordPaid:
     """The sale is paid: journal it with its receipt job and till message, exactly once."""
 
@@ -119,7 +113,6 @@ Effect = (
     | RecordSession
     | RecordAttempt
     | RecordStatus
-    | RecordPhase
     | RecordPaid
     | RecordEnded
     | CreateSession
