@@ -36,6 +36,21 @@ class IllegalTransition(KioskError, RuntimeError):
     """The sale state machine received an event its current state does not allow."""
 
 
+class SaleRefused(IllegalTransition):
+    """A sale (or a cancel) was asked for and is refused; nothing changed.
+
+    Attributes:
+        code: a till-protocol error name, e.g. ``"AMOUNT_RANGE"``, ``"BUSY"``, ``"NO_SALE"``,
+            ``"UNKNOWN_REFERENCE"``, ``"DUPLICATE_REFERENCE"``, ``"FINISHED"``, ``"UNAVAILABLE"``.
+        reason: one sentence for the cashier or the till's operator; never a secret.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
 class PosProtocolError(KioskError, ValueError):
     """The till sent a malformed line or byte sequence."""
 

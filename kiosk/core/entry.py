@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.core.events import Key
+from kiosk.core.sale import amount_in_range
 from kiosk.core.view import EntryError
 
 MAX_TYPED_CHARS = 9
@@ -20,6 +22,18 @@ class AmountEntry:
 
     typed: str = ""
     error: EntryError | None = None
+
+    def press(self, key: Key, max_amount_cents: int) -> AmountEntry:
+        """The entry after one key: a digit, the separator, backspace, or Enter (which validates)."""
+        if key.digit is not None:
+            return self.press_digit(key.digit)
+        if key is Key.SEPARATOR:
+            return self.press_separator()
+        if key is Key.BACKSPACE:
+            return self.press_backspace()
+        if key is Key.ENTER:
+            return self.validate(max_amount_cents)
+        return self
 
     def press_digit(self, digit: str) -> AmountEntry:
         if len(self.typed) >= MAX_TYPED_CHARS:
@@ -49,7 +63,7 @@ class AmountEntry:
         cents = self.amount_cents
         if cents is None or cents == 0:
             return AmountEntry(self.typed, EntryError.ZERO)
-        if cents > max_amount_cents:
+        if not amount_in_range(cents, max_amount_cents):
             return AmountEntry(self.typed, EntryError.TOO_LARGE)
         return AmountEntry(self.typed, None)
 

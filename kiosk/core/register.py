@@ -2,12 +2,12 @@
 
 Theory of operation
 -------------------
-One sale is on screen at a time. A sale starts from the keypad (``KeyPressed`` ... ENTER gives a
-``RequestSale`` effect; the app answers with ``SaleRequested`` carrying a fresh reference) or from the
-till (``SaleRequested`` directly). It then walks::
-
-    CREATING_SESSION -> CREATING_ATTEMPT -> AWAITING_PAYMENT -> PAID
-                                         \\-> EXPIRED | CANCELLED | BLOCKED | ERROR
+One sale is on screen at a time. A sale starts from the keypad (ENTER gives a ``RequestSale``
+effect; the app answers with ``SaleRequested`` carrying a fresh reference), from a total on the pole
+display (the Lightning key, or by itself with ``pole_auto_start``) or from the till (``SaleRequested``).
+The amount range and the busy policy (refuse, or replace the open sale) are decided here and nowhere
+else; a refusal raises ``SaleRefused`` and changes nothing. The phases and their moves are drawn in
+``docs/state-machine.md``, generated from the table (``python -m kiosk.core.diagram``).
 
 Every step is journaled before it is acted on: the ``Record*`` effect always precedes the effect it
 describes. Requests to Mion are effects too; their answers come back as events naming the sale's
@@ -26,15 +26,13 @@ Money rules, in order of importance:
 * A sale that ended unpaid after its invoice was shown is watched for ``late_grace_s`` more: a payment
   arriving then is recorded (late), printed and reported.
 
-Timers act only when the app passes the time: every ``handle`` call carries ``now`` and the app calls
-``handle(Tick(), now)`` by ``next_deadline``. Transitions are the table ``TRANSITIONS`` below: a pair of
-(phase, event type) not in it raises ``IllegalTransition`` and changes nothing.
+Timers act only when the app passes the time (``handle(Tick(), now)`` by ``next_deadline``).
+Transitions are the table ``TRANSITIONS`` at the end, of handler functions: a pair of (phase, event
+type) not in it raises ``IllegalTransition`` and changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.core import effects as fx
@@ -42,62 +40,20 @@ from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Failure, Key, Request
 from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
+from kiosk.core.register_recover import NEVER_SHOWN, plan_recovery, unpayable_phase
 from kiosk.core.register_view import derive_view, next_deadline
-from kiosk.core.register_watch import WatchAndRecover
-from kiosk.core.sale import Ending, Sale, Timing, Watch, secs
+from kiosk.core.register_watch import Watches
+from kiosk.core.sale import Ending, Sale, Timing, secs
+from kiosk.core.transitions import ANSWERS, ANY_FINAL, EVERYWHERE, IDLE_LIKE, OPENED, Table, Transition
 from kiosk.core.view import MessageKind, View
-from kiosk.errors import IllegalTransition
+from kiosk.errors import IllegalTransition, SaleRefused
 
 Effects = list[fx.Effect]
 P = Phase
-ANY_FINAL = (P.PAID, P.EXPIRED, P.CANCELLED, P.BLOCKED, P.ERROR)
-ANSWERS = (ev.SessionCreated, ev.SessionLookedUp, ev.AttemptCreated, ev.StatusReceived, ev.RequestFailed)
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    handler: str
-    """Name of the Register method that handles the event."""
-    targets: frozenset[Phase]
-    """The phases the register may be in afterwards."""
-
-
-def _table() -> dict[tuple[Phase, type], Transition]:
-    t: dict[tuple[Phase, type], Transition] = {}
-
-    def allow(phases: tuple[Phase, ...], event: type, handler: str, *targets: Phase, stay: bool = True) -> None:
-        for phase in phases:
-            t[(phase, event)] = Transition(handler, frozenset(targets + ((phase,) if stay else ())))
-
-    idle_like = (P.IDLE, P.ENTERING_AMOUNT) + ANY_FINAL
-    opened = (P.CREATING_SESSION, P.CREATING_ATTEMPT, P.AWAITING_PAYMENT)
-    everywhere = idle_like + opened
-
-    allow(everywhere, ev.Tick, "_on_tick", P.IDLE, P.ERROR, P.EXPIRED, P.CANCELLED)
-    allow(everywhere, ev.PoleUpdated, "_on_pole")
-    allow(idle_like, ev.KeyPressed, "_on_key_idle", P.IDLE, P.ENTERING_AMOUNT)
-    allow(opened, ev.KeyPressed, "_on_key_open", P.CANCELLED)
-    allow(idle_like, ev.SaleRequested, "_on_sale_requested", P.CREATING_SESSION, stay=False)
-    allow((P.ENTERING_AMOUNT,), ev.CancelRequested, "_on_cancel_entry", P.IDLE, stay=False)
-    allow(opened, ev.CancelRequested, "_on_cancel", P.CANCELLED, stay=False)
-    allow((P.IDLE,), ev.Recovered, "_on_recovered", P.CREATING_SESSION, P.CREATING_ATTEMPT, P.AWAITING_PAYMENT,
-          P.EXPIRED, P.CANCELLED)
-    # Answers for a sale that is no longer open only matter if they reveal a late payment.
-    for answer in ANSWERS:
-        allow(idle_like, answer, "_on_closed_answer", P.PAID)
-    allow(opened, ev.SessionCreated, "_on_session", P.CREATING_ATTEMPT, P.PAID)
-    allow(opened, ev.SessionLookedUp, "_on_lookup", P.CREATING_ATTEMPT, P.PAID, P.ERROR)
-    allow(opened, ev.AttemptCreated, "_on_attempt", P.AWAITING_PAYMENT, P.BLOCKED, P.PAID)
-    allow(opened, ev.StatusReceived, "_on_status", P.PAID, P.EXPIRED, P.CANCELLED, P.AWAITING_PAYMENT)
-    allow(opened, ev.RequestFailed, "_on_failure", P.ERROR, P.BLOCKED, P.PAID)
-    return t
-
-
-TRANSITIONS: dict[tuple[Phase, type], Transition] = _table()
 LIGHT_FOR_PHASE = {P.PAID: fx.Light.PAID, P.ERROR: fx.Light.ERROR, P.BLOCKED: fx.Light.ERROR}
 
 
-class Register(WatchAndRecover):
+class Register:
     """The sale state machine. See the module docstring."""
 
     def __init__(self, timing: Timing, *, shop_name: str = "", logo_path: str | None = None) -> None:
@@ -109,7 +65,7 @@ class Register(WatchAndRecover):
         self.entry = AmountEntry()
         self.entry_touched_at: datetime | None = None
         self.ending: Ending | None = None
-        self.watches: dict[str, Watch] = {}
+        self.watches = Watches(timing)
         self.pole_lines: tuple[str, str] | None = None
         self.pending_total_cents: int | None = None
         self.idle_since: datetime | None = None
@@ -126,8 +82,7 @@ class Register(WatchAndRecover):
         if transition is None:
             raise IllegalTransition(f"{type(event).__name__} is not allowed while {self.phase.value}")
         before = self.phase
-        handler: Callable[[ev.Event, datetime], Effects] = getattr(self, transition.handler)
-        out = handler(event, now)
+        out = transition.handler(self, event, now)
         if self.phase is not before:
             out.extend(self._entered(before, now))
         assert self.phase in transition.targets, (before, event, self.phase)
@@ -140,6 +95,9 @@ class Register(WatchAndRecover):
     def next_deadline(self, now: datetime) -> datetime | None:
         """The next moment a ``Tick`` may change something (None: nothing is timed)."""
         return next_deadline(self, now)
+
+    def watch_polls(self) -> list[datetime]:
+        return self.watches.next_polls()
 
     @property
     def open_reference(self) -> str | None:
@@ -164,19 +122,11 @@ class Register(WatchAndRecover):
             self.entry = AmountEntry()
             self.ending = None
         self.entry_touched_at = now
-        if key.digit is not None:
-            self.entry = self.entry.press_digit(key.digit)
-        elif key is Key.SEPARATOR:
-            self.entry = self.entry.press_separator()
-        elif key is Key.BACKSPACE:
-            self.entry = self.entry.press_backspace()
-            if not self.entry.typed:
-                self._go_idle(now)
-        elif key is Key.ENTER:
-            self.entry = self.entry.validate(self.timing.max_amount_cents)
-            cents = self.entry.amount_cents
-            if self.entry.error is None and cents is not None:
-                return [fx.RequestSale(amount_cents=cents, source=SaleSource.KEYPAD)]
+        self.entry = self.entry.press(key, self.timing.max_amount_cents)
+        if not self.entry.typed:
+            self._go_idle(now)  # the last digit was taken back
+        elif key is Key.ENTER and self.entry.error is None and self.entry.amount_cents is not None:
+            return [fx.RequestSale(amount_cents=self.entry.amount_cents, source=SaleSource.KEYPAD)]
         return []
 
     def _on_key_open(self, event: ev.KeyPressed, now: datetime) -> Effects:
@@ -187,11 +137,25 @@ class Register(WatchAndRecover):
     def _on_pole(self, event: ev.PoleUpdated, now: datetime) -> Effects:
         self.pole_lines = event.lines
         self.pending_total_cents = event.total_cents
+        total = event.total_cents
+        if (self.timing.pole_auto_start and total is not None and self.phase not in OPENED
+                and self.timing.amount_refusal(total) is None):
+            # The till's settled total charges itself, as the Lightning key would.
+            return [fx.RequestSale(amount_cents=total, source=SaleSource.POLE)]
         return []
 
     def _on_sale_requested(self, event: ev.SaleRequested, now: datetime) -> Effects:
-        if not 1 <= event.amount_cents <= self.timing.max_amount_cents:
-            raise IllegalTransition(f"amount {event.amount_cents} cents is outside 1..{self.timing.max_amount_cents}")
+        """Start a sale. Every refusal comes before any change: a refused sale changes nothing."""
+        refusal = self.timing.amount_refusal(event.amount_cents)
+        if refusal is not None:
+            raise SaleRefused("AMOUNT_RANGE", refusal)
+        out: Effects = []
+        if self.phase in OPENED:
+            open_sale = self._sale()
+            if self.timing.busy_policy != "replace":
+                raise SaleRefused("BUSY", f"sale {open_sale.reference} is still open; cancel it first")
+            out = self._end(open_sale, P.CANCELLED, MessageKind.CANCELLED, now)
+            out.append(fx.SetLight(light=fx.Light.OFF))
         self.sale = Sale(
             reference=event.reference,
             amount_cents=event.amount_cents,
@@ -206,7 +170,7 @@ class Register(WatchAndRecover):
         if event.source is SaleSource.POLE:
             self.pending_total_cents = None
         self.sale.in_flight.add(Request.CREATE_SESSION)
-        return [
+        return out + [
             fx.RecordSale(reference=event.reference, amount_cents=event.amount_cents, source=event.source),
             fx.CreateSession(reference=event.reference, amount_cents=event.amount_cents,
                              expires_at=self.sale.session_expires_at),
@@ -225,6 +189,20 @@ class Register(WatchAndRecover):
         return self._end(sale, P.CANCELLED, MessageKind.CANCELLED, now)
 
     # --- answers from Mion ---------------------------------------------------------------------------
+
+    def _on_closed_answer(self, event: ev.Event, now: datetime) -> Effects:
+        """An answer for a sale that is not open any more: only a late payment matters."""
+        verdict = self.watches.answer(event, now)
+        if verdict is None:
+            return []
+        watch, status = verdict.watch, verdict.status
+        out: Effects = [fx.RecordStatus(reference=watch.reference, status=status)]
+        if verdict.paid:
+            assert status.paid_at is not None
+            return out + self._paid(watch.reference, watch.session_id, status.paid_at, watch.amount_cents,
+                                    watch.amount_msat, True, now, take_screen=self.phase not in OPEN_PHASES)
+        return out + [fx.RecordEnded(reference=watch.reference, phase=unpayable_phase(self.timing),
+                                     detail=f"Mion status {status.status} after the session ended")]
 
     def _on_session(self, event: ev.SessionCreated, now: datetime) -> Effects:
         sale = self._sale()
@@ -342,7 +320,7 @@ class Register(WatchAndRecover):
     # --- time ----------------------------------------------------------------------------------------
 
     def _on_tick(self, event: ev.Tick, now: datetime) -> Effects:
-        out = self._poll_watches(now)
+        out = self.watches.polls_due(now)
         if self.phase in ANY_FINAL and self.ending is not None:
             hold = self.timing.paid_screen_s if self.phase is P.PAID else self.timing.message_screen_s
             if now >= self.ending.at + secs(hold):
@@ -360,43 +338,13 @@ class Register(WatchAndRecover):
 
     def _send_due(self, now: datetime) -> Effects:
         """Send every request of the open sale that is due and not already in flight."""
-        sale = self._sale()
-        out: Effects = []
-        for request, at in sorted(sale.due.items(), key=lambda item: item[1]):
-            if at > now or request in sale.in_flight:
-                continue
-            if request is Request.FIND_SESSION:
-                out.append(fx.FindSession(reference=sale.reference))
-            elif request is Request.CREATE_SESSION:
-                out.append(fx.CreateSession(reference=sale.reference, amount_cents=sale.amount_cents,
-                                            expires_at=sale.session_expires_at))
-            elif sale.session_id is not None and request is Request.POLL:
-                out.append(fx.PollStatus(reference=sale.reference, session_id=sale.session_id))
-            else:
-                continue
-            sale.in_flight.add(request)
-            del sale.due[request]
-        if self._wants_attempt(sale, now):
-            assert sale.session_id is not None
-            sale.due.pop(Request.CREATE_ATTEMPT, None)
-            sale.in_flight.add(Request.CREATE_ATTEMPT)
-            out.append(fx.CreateAttempt(reference=sale.reference, session_id=sale.session_id,
-                                        amount_cents=sale.amount_cents))
-        return out
-
-    def _wants_attempt(self, sale: Sale, now: datetime) -> bool:
-        if sale.due.get(Request.CREATE_ATTEMPT, now) > now:
-            return False  # backing off after a failure
-        if self.phase is P.CREATING_ATTEMPT:
-            # A recovered sale first learns whether it was paid meanwhile.
-            return sale.wants_fresh_attempt(now, self.timing) and not (sale.recovered and sale.last_status is None)
-        return self.phase is P.AWAITING_PAYMENT and sale.wants_fresh_attempt(now, self.timing)
+        return self._sale().take_due(self.phase, now, self.timing)
 
     # --- endings -------------------------------------------------------------------------------------
 
     def _paid(self, reference: str, session_id: str, paid_at: datetime, amount_cents: int,
               amount_msat: int | None, late: bool, now: datetime, *, take_screen: bool = True) -> Effects:
-        self.watches.pop(reference, None)
+        self.watches.drop(reference)
         out: Effects = [fx.RecordPaid(reference=reference, session_id=session_id, paid_at=paid_at,
                                       amount_msat=amount_msat, late=late)]
         if take_screen:
@@ -410,8 +358,29 @@ class Register(WatchAndRecover):
                              amount_msat=sale.attempt.amount_msat if sale.attempt else None, at=now, detail=detail)
         if sale.ever_shown and sale.session_id is not None:
             last_payable = max(now, min(sale.attempt.expires_at, sale.session_expires_at) if sale.attempt else now)
-            self._watch(sale, now, until=last_payable + secs(self.timing.late_grace_s))
+            self.watches.start(sale, now, until=last_payable + secs(self.timing.late_grace_s))
         return [fx.RecordEnded(reference=sale.reference, phase=phase, detail=detail)]
+
+    # --- recovery --------------------------------------------------------------------------------------
+
+    def _on_recovered(self, event: ev.Recovered, now: datetime) -> Effects:
+        """Resume the newest unfinished sale on screen; watch the others until their truth is known."""
+        plan = plan_recovery(event, self.timing, now)
+        for found in plan.watch_ended:
+            self.watches.start_ended(found, now)
+        out: Effects = []
+        if plan.resume is not None:
+            self.sale = plan.resume
+            if plan.resume_phase is None:  # never shown and its time is over: nothing to resume
+                phase = unpayable_phase(self.timing)
+                kind = MessageKind.CANCELLED if phase is P.CANCELLED else MessageKind.EXPIRED
+                out.extend(self._end(plan.resume, phase, kind, now, detail=NEVER_SHOWN))
+            else:
+                self.phase = plan.resume_phase
+                out.extend(self._send_due(now))
+        for sale, until in plan.watch:
+            self.watches.start(sale, now, until=until, ends_sale=True)
+        return out + plan.end_now
 
     def _entered(self, before: Phase, now: datetime) -> Effects:
         if self.phase is P.IDLE:
@@ -433,3 +402,30 @@ class Register(WatchAndRecover):
         assert self.sale is not None, "an open phase always has a sale"
         return self.sale
 
+
+
+def _table() -> Table:
+    t, R = Table(), Register
+    t.allow((P.IDLE,), ev.Tick, R._on_tick)
+    t.allow((P.ENTERING_AMOUNT,) + ANY_FINAL, ev.Tick, R._on_tick, P.IDLE)
+    t.allow(OPENED, ev.Tick, R._on_tick, P.ERROR)
+    t.allow(EVERYWHERE, ev.PoleUpdated, R._on_pole)
+    t.allow(IDLE_LIKE, ev.KeyPressed, R._on_key_idle, P.IDLE, P.ENTERING_AMOUNT)
+    t.allow(OPENED, ev.KeyPressed, R._on_key_open, P.CANCELLED)
+    t.allow(EVERYWHERE, ev.SaleRequested, R._on_sale_requested, P.CREATING_SESSION, stay=False)
+    t.allow((P.ENTERING_AMOUNT,), ev.CancelRequested, R._on_cancel_entry, P.IDLE, stay=False)
+    t.allow(OPENED, ev.CancelRequested, R._on_cancel, P.CANCELLED, stay=False)
+    t.allow((P.IDLE,), ev.Recovered, R._on_recovered, P.CREATING_SESSION, P.CREATING_ATTEMPT,
+            P.AWAITING_PAYMENT, P.EXPIRED, P.CANCELLED)
+    # Answers for a sale that is no longer open only matter if they reveal a late payment.
+    for answer in ANSWERS:
+        t.allow(IDLE_LIKE, answer, R._on_closed_answer, P.PAID)
+    t.allow(OPENED, ev.SessionCreated, R._on_session, P.CREATING_ATTEMPT, P.PAID)
+    t.allow(OPENED, ev.SessionLookedUp, R._on_lookup, P.CREATING_ATTEMPT, P.PAID, P.ERROR)
+    t.allow(OPENED, ev.AttemptCreated, R._on_attempt, P.AWAITING_PAYMENT, P.BLOCKED, P.PAID)
+    t.allow(OPENED, ev.StatusReceived, R._on_status, P.PAID, P.EXPIRED, P.CANCELLED, P.AWAITING_PAYMENT)
+    t.allow(OPENED, ev.RequestFailed, R._on_failure, P.ERROR, P.BLOCKED, P.PAID)
+    return t
+
+
+TRANSITIONS: dict[tuple[Phase, type], Transition] = _table()

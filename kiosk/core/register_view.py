@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Request
 from kiosk.core.model import Phase
-from kiosk.core.sale import secs
+from kiosk.core.sale import Ending, Sale, Timing, secs
 from kiosk.core.view import (
     AmountEntryView,
     CheckingView,
@@ -21,11 +22,39 @@ from kiosk.core.view import (
     View,
 )
 
-if TYPE_CHECKING:
-    from kiosk.core.register import Register
+
+class RegisterState(Protocol):
+    """What the view and the deadline are derived from: the register's state, read only."""
+
+    @property
+    def timing(self) -> Timing: ...
+    @property
+    def phase(self) -> Phase: ...
+    @property
+    def sale(self) -> Sale | None: ...
+    @property
+    def entry(self) -> AmountEntry: ...
+    @property
+    def entry_touched_at(self) -> datetime | None: ...
+    @property
+    def ending(self) -> Ending | None: ...
+    @property
+    def idle_since(self) -> datetime | None: ...
+    @property
+    def shop_name(self) -> str: ...
+    @property
+    def logo_path(self) -> str | None: ...
+    @property
+    def pole_lines(self) -> tuple[str, str] | None: ...
+    @property
+    def pending_total_cents(self) -> int | None: ...
+
+    def watch_polls(self) -> list[datetime]:
+        """When each late-payment watch without a poll in flight is next due."""
+        ...
 
 
-def derive_view(reg: Register, now: datetime) -> View:
+def derive_view(reg: RegisterState, now: datetime) -> View:
     """The view model for the register's state at ``now``."""
     phase = reg.phase
     if phase is Phase.IDLE:
@@ -59,13 +88,13 @@ def derive_view(reg: Register, now: datetime) -> View:
     return PreparingView(amount_cents=sale.amount_cents, elapsed_s=elapsed_s)
 
 
-def next_deadline(reg: Register, now: datetime) -> datetime | None:
+def next_deadline(reg: RegisterState, now: datetime) -> datetime | None:
     """The earliest moment at which a Tick can change the register's state or its view.
 
     Pending work (a request due, a watch to poll, a screen to leave) that is already due gives
     ``now``: the app ticks at once. Times that only change the picture count only in the future.
     """
-    work: list[datetime] = [w.next_poll_at for w in reg.watches.values() if not w.in_flight]
+    work: list[datetime] = reg.watch_polls()
     later: list[datetime] = []
     timing = reg.timing
     if reg.phase.is_final and reg.ending is not None:

@@ -8,14 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from kiosk.core import effects as fx
 from kiosk.core.events import Request
-from kiosk.core.model import Attempt, SaleSource, SessionStatus
+from kiosk.core.model import Attempt, Phase, SaleSource, SessionStatus
 from kiosk.core.view import MessageKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Timing:
-    """The register's rules of time and money, from the settings (all seconds)."""
+    """The register's rules of time, money and sale starts, from the settings (times in seconds).
+
+    The defaults here are the settings' defaults too (``kiosk.config.SaleSettings`` reads them).
+    """
 
     max_amount_cents: int = 100_000
     poll_interval_s: float = 0.5
@@ -40,6 +44,17 @@ class Timing:
     only this long after the first was sent (a create Mion handles late must be found, not doubled)."""
     recovery_unpayable: str = "expired"
     """How a recovered sale that can no longer be paid ends: "expired" or "cancelled"."""
+    busy_policy: str = "refuse"
+    """A sale requested while another is open: "refuse" it, or "replace" (cancel the open one first)."""
+    pole_auto_start: bool = False
+    """A total the till showed on the emulated pole display starts a sale by itself (else: the
+    Lightning key charges it)."""
+
+    def amount_refusal(self, amount_cents: int) -> str | None:
+        """Why an amount cannot be charged (None: it can). The one place the range is decided."""
+        if amount_in_range(amount_cents, self.max_amount_cents):
+            return None
+        return f"amount {amount_cents} is outside 1 to {self.max_amount_cents} cents"
 
     def backoff_s(self, failures: int, retry_after_s: float | None = None) -> float:
         """Wait before retry number ``failures`` (1-based): doubling from the poll interval, capped."""
@@ -47,6 +62,11 @@ class Timing:
         if retry_after_s is not None:
             wait = max(wait, min(retry_after_s, 60.0))
         return wait
+
+
+def amount_in_range(amount_cents: int, max_amount_cents: int) -> bool:
+    """An amount the kiosk charges: at least one cent, at most the shop's maximum."""
+    return 1 <= amount_cents <= max_amount_cents
 
 
 def secs(seconds: float) -> timedelta:
@@ -102,6 +122,39 @@ class Sale:
             return False
         until = self.shown_until(timing)
         return until is None or now >= until - secs(timing.refresh_lead_s)
+
+    def take_due(self, phase: Phase, now: datetime, timing: Timing) -> list[fx.Effect]:
+        """The requests of this (open) sale that are due and not in flight, marked in flight."""
+        out: list[fx.Effect] = []
+        for request, at in sorted(self.due.items(), key=lambda item: item[1]):
+            if at > now or request in self.in_flight:
+                continue
+            if request is Request.FIND_SESSION:
+                out.append(fx.FindSession(reference=self.reference))
+            elif request is Request.CREATE_SESSION:
+                out.append(fx.CreateSession(reference=self.reference, amount_cents=self.amount_cents,
+                                            expires_at=self.session_expires_at))
+            elif self.session_id is not None and request is Request.POLL:
+                out.append(fx.PollStatus(reference=self.reference, session_id=self.session_id))
+            else:
+                continue
+            self.in_flight.add(request)
+            del self.due[request]
+        if self._wants_attempt(phase, now, timing):
+            assert self.session_id is not None
+            self.due.pop(Request.CREATE_ATTEMPT, None)
+            self.in_flight.add(Request.CREATE_ATTEMPT)
+            out.append(fx.CreateAttempt(reference=self.reference, session_id=self.session_id,
+                                        amount_cents=self.amount_cents))
+        return out
+
+    def _wants_attempt(self, phase: Phase, now: datetime, timing: Timing) -> bool:
+        if self.due.get(Request.CREATE_ATTEMPT, now) > now:
+            return False  # backing off after a failure
+        if phase is Phase.CREATING_ATTEMPT:
+            # A recovered sale first learns whether it was paid meanwhile.
+            return self.wants_fresh_attempt(now, timing) and not (self.recovered and self.last_status is None)
+        return phase is Phase.AWAITING_PAYMENT and self.wants_fresh_attempt(now, timing)
 
     def failed(self, request: Request, now: datetime, timing: Timing, retry_after_s: float | None) -> None:
         self.in_flight.discard(request)
