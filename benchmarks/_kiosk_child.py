@@ -1,6 +1,6 @@
 """The measured process for ``screen_cost.py``: either the real kiosk or the naive 30 fps loop.
 
-``kiosk`` mode runs :class:`kiosk.app.KioskApp` with its default settings, pointed at a simulator
+``kiosk`` mode runs :class:`kiosk.shell.app.KioskApp` with its default settings, pointed at a simulator
 that the parent runs (so the simulator's own work is not charged to the kiosk), types one amount and
 then leaves the invoice on screen until SIGTERM. ``baseline`` mode opens the same display and redraws
 the same invoice every frame at 30 fps with :func:`kiosk.display.screens.render`, as a loop with no
@@ -37,7 +37,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-from kiosk.app import Hooks, KioskApp
+from kiosk.shell.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.view import Frame, InvoiceView, ShopStatus

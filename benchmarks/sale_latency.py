@@ -26,7 +26,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
-from kiosk.app import Hooks, KioskApp
+from kiosk.shell.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.view import Frame, InvoiceView, PaidView

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from kiosk import __version__
-from kiosk.config import Settings, load_settings, read_api_key, shop_timezone
-from kiosk.errors import ConfigError, DisplayError, KioskError
+from kiosk.errors import ConfigError, KioskError
 
 log = logging.getLogger("kiosk")
-
-DEFAULT_CONFIG = Path("/etc/kiosk/kiosk.toml")
-
 
 def _size(text: str) -> tuple[int, int]:
     try:
@@ -37,59 +33,74 @@ def _day(text: str) -> date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="Lightning customer display for Mion payments.")
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Lightning customer display for Mion payments. Without a command: kiosk demo.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
-    parser.add_argument("--config", type=Path, help="settings file (TOML); default: all defaults")
-    parser.add_argument("--state-dir", type=Path, help="where the sales journal lives")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="settings file (TOML); default: every setting at its default")
+    parser.add_argument("--state-dir", type=Path, metavar="DIR",
+                        help="where the sales journal lives (default: $STATE_DIRECTORY under systemd, "
+                             "else ~/.local/share/kiosk; the demo uses its demo/ subfolder)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run against the built-in Mion simulator (the default)")
-    demo.add_argument("--headless", action="store_true", help="play one scripted sale without a display")
-    demo.add_argument("--out", type=Path, default=Path("demo-screens"), help="headless: folder for screen PNGs")
-    demo.add_argument("--window", type=_size, help="window size, e.g. 800x480")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text)
 
-    run = sub.add_parser("run", help="run the kiosk against Mion (production)")
-    run.add_argument("--window", type=_size, help="run in a window of this size instead of full screen")
+    demo = command("demo", "run against the built-in Mion simulator (the default)")
+    demo.add_argument("--headless", action="store_true",
+                      help="play one scripted sale without a display, printing each screen change")
+    demo.add_argument("--out", type=Path, default=Path("demo-screens"), metavar="DIR",
+                      help="with --headless: folder for the screen PNGs, journal and receipt (default: demo-screens)")
+    demo.add_argument("--window", type=_size, metavar="WxH", help="window size, e.g. 800x480 (default 800x480)")
 
-    sim = sub.add_parser("simulator", help="run the Mion simulator on its own")
-    sim.add_argument("--port", type=int, default=8765)
-    sim.add_argument("--api-key", default="demo-key")
-    sim.add_argument("--network", default="regtest", choices=("mainnet", "testnet", "signet", "regtest"))
+    run = command("run", "run the kiosk against Mion (what the systemd service runs)")
+    run.add_argument("--window", type=_size, metavar="WxH", help="run in a window of this size instead of full screen")
 
-    shot = sub.add_parser("screenshot", help="render one screen with sample data to a PNG")
-    shot.add_argument("--screen", required=True)
-    shot.add_argument("--size", type=_size, default=(800, 480))
-    shot.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270))
-    shot.add_argument("--lang", default="en", choices=("en", "de", "fi"))
-    shot.add_argument("--out", type=Path, required=True)
+    sim = command("simulator", "run the Mion simulator on its own (control endpoints under /_sim/)")
+    sim.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (default: 8765)")
+    sim.add_argument("--api-key", default="demo-key",
+                     help="the key the simulator accepts (default: demo-key); visible to other users in the "
+                          "process list, so use it only for test keys")
+    sim.add_argument("--network", default="regtest", choices=("mainnet", "testnet", "signet", "regtest"),
+                     help="network of the invoices it issues (default: regtest)")
 
-    history = sub.add_parser("history", help="list sales")
-    history.add_argument("--date", type=_day, help="local day (default: today)")
-    history.add_argument("--json", action="store_true")
-    show = sub.add_parser("show", help="everything the journal knows about one sale")
-    show.add_argument("reference")
-    show.add_argument("--json", action="store_true")
-    reconcile = sub.add_parser("reconcile", help="re-check unfinished sales with Mion now")
-    reconcile.add_argument("--json", action="store_true")
-    reprint = sub.add_parser("reprint", help="print a sale's receipt again")
-    reprint.add_argument("reference", nargs="?")
+    shot = command("screenshot", "render one screen with sample data to a PNG")
+    shot.add_argument("--screen", required=True, metavar="NAME", help="which screen, e.g. invoice, paid, idle")
+    shot.add_argument("--size", type=_size, default=(800, 480), metavar="WxH", help="screen size (default: 800x480)")
+    shot.add_argument("--rotate", type=int, default=0, choices=(0, 90, 180, 270),
+                      help="rotate by degrees, for a screen mounted in portrait (default: 0)")
+    shot.add_argument("--lang", default="en", choices=("en", "de", "fi"), help="language of the texts (default: en)")
+    shot.add_argument("--out", type=Path, required=True, metavar="FILE", help="the PNG to write")
+
+    history = command("history", "list the day's sales: time, reference, EUR, sats, status")
+    history.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the shop's local day (default: today)")
+    history.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    show = command("show", "everything the journal knows about one sale")
+    show.add_argument("reference", help="the sale's reference, e.g. K1-20261128-0001-3F9A")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    reconcile = command("reconcile", "re-check with Mion now the sales whose outcome is not known yet")
+    reconcile.add_argument("--json", action="store_true", help="print JSON instead of one line per sale")
+    reprint = command("reprint", "queue a sale's receipt again (the running kiosk prints it)")
+    reprint.add_argument("reference", nargs="?", help="the sale's reference")
     reprint.add_argument("--last", action="store_true", help="the last paid sale")
-    report = sub.add_parser("report", help="X report (interim) or, with --close, Z report (closes the day)")
-    report.add_argument("--date", type=_day)
-    report.add_argument("--print", action="store_true", dest="to_printer")
-    report.add_argument("--close", action="store_true")
+    report = command("report", "X report (interim) or, with --close, the Z report that closes the day")
+    report.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the shop's local day (default: today)")
+    report.add_argument("--print", action="store_true", dest="to_printer", help="also print it on the receipt printer")
+    report.add_argument("--close", action="store_true", help="Z report: close the day (once per day)")
 
-    doctor = sub.add_parser("doctor", help="check config, Mion, clock, display, till port, printer, GPIO")
-    doctor.add_argument("--json", action="store_true")
-    provision = sub.add_parser("provision", help="first boot: install kiosk.toml and the key from the boot partition")
-    provision.add_argument("--boot", type=Path, default=Path("/boot/firmware"))
-    provision.add_argument("--etc", type=Path, default=Path("/etc/kiosk"))
-    console = sub.add_parser("pos-console", help="till-side console for installers")
-    console.add_argument("--port", required=True, help="serial port path or pyserial URL")
-    console.add_argument("--baudrate", type=int, default=9600)
+    doctor = command("doctor", "check config, API key, Mion and TLS, clock, display, till port, printer, GPIO")
+    doctor.add_argument("--json", action="store_true", help="print JSON instead of one line per check")
+    provision = command("provision", "first boot: install kiosk.toml and the key from the boot partition")
+    provision.add_argument("--boot", type=Path, default=Path("/boot/firmware"), metavar="DIR",
+                           help="the boot partition (default: /boot/firmware)")
+    provision.add_argument("--etc", type=Path, default=Path("/etc/kiosk"), metavar="DIR",
+                           help="where the installed settings live (default: /etc/kiosk)")
+    console = command("pos-console", "a till-side console for installers: type protocol lines, see replies")
+    console.add_argument("--port", required=True, help="serial port path or pyserial URL, e.g. /dev/ttyUSB0")
+    console.add_argument("--baudrate", type=int, default=9600, help="serial speed (default: 9600)")
     console.add_argument("--pole", choices=("cd5220", "epson", "logic_controls", "aedex"),
-                         help="send pole-display bytes instead of protocol lines")
+                         help="send pole-display bytes in this command set instead of protocol lines")
     return parser
 
 
@@ -101,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "demo"
     if args.command is None:
         args = _parser().parse_args([*(argv or sys.argv[1:]), "demo"])
-    handler = COMMANDS[command]
+    handler = _handler(command)
     try:
         return handler(args)
     except ConfigError as exc:
@@ -114,164 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
-
-
-def _state_dir(args: argparse.Namespace, *, demo: bool = False) -> Path:
-    from kiosk.store.paths import default_state_dir
-
-    base = args.state_dir or default_state_dir()
-    return base / "demo" if demo and args.state_dir is None else base
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from kiosk.demo import run_demo, run_headless
-
-    settings = _settings(args)
-    state_dir = _state_dir(args, demo=True)
-    if args.headless:
-        return run_headless(settings, args.out, size=args.window or (800, 480))
-    try:
-        return run_demo(settings, state_dir, window=args.window)
-    except DisplayError as exc:
-        print(f"kiosk: cannot open a display: {exc}; try: kiosk demo --headless", file=sys.stderr)
-        return 1
-
-
-def _run(args: argparse.Namespace) -> int:
-    from kiosk.runner import run_production
-
-    return run_production(args.config, _state_dir(args), window=args.window)
-
-
-def _simulator(args: argparse.Namespace) -> int:
-    from kiosk.mion.simulator import serve_forever
-
-    serve_forever(args.port, args.api_key, args.network)
-    return 0
-
-
-def _screenshot(args: argparse.Namespace) -> int:
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    from kiosk.display.screenshot import SCREEN_NAMES, render_screenshot
-
-    if args.screen not in SCREEN_NAMES:
-        print(f"kiosk: unknown screen {args.screen!r}; choose one of: {', '.join(SCREEN_NAMES)}", file=sys.stderr)
-        return 2
-    path = render_screenshot(args.screen, args.size, rotate=args.rotate, language=args.lang, out=args.out)
-    print(path)
-    return 0
-
-
-def _journal(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from kiosk.store.journal import Journal
-
-    path = _state_dir(args) / "journal.sqlite3"
-    if not path.exists():
-        raise KioskError(f"no sales journal at {path} (use --state-dir to point at another)")
-    return Journal(path)
-
-
-def _history(args: argparse.Namespace) -> int:
-    from kiosk.store.views import history_json, history_text
-
-    settings = _settings(args)
-    tz = shop_timezone(settings)
-    day = args.date or datetime.now(tz).date()
-    with _journal(args) as journal:
-        records = journal.sales_on(day, tz)
-    print(history_json(records) if args.json else history_text(records, settings.shop.language, tz))
-    return 0
-
-
-def _show(args: argparse.Namespace) -> int:
-    from kiosk.store.views import sale_json, sale_text
-
-    settings = _settings(args)
-    with _journal(args) as journal:
-        record = journal.get(args.reference)
-    if record is None:
-        print(f"kiosk: no sale has reference {args.reference}", file=sys.stderr)
-        return 1
-    print(sale_json(record) if args.json else sale_text(record, shop_timezone(settings)))
-    return 0
-
-
-def _reconcile(args: argparse.Namespace) -> int:
-    from kiosk.reconcile import reconcile
-
-    settings = _settings(args)
-    with _journal(args) as journal:
-        return reconcile(settings, _api_key(settings), journal, as_json=args.json)
-
-
-def _reprint(args: argparse.Namespace) -> int:
-    if not args.last and not args.reference:
-        print("kiosk: name a REFERENCE or use --last", file=sys.stderr)
-        return 2
-    with _journal(args) as journal:
-        record = journal.last_paid() if args.last else journal.get(args.reference)
-        if record is None or record.phase.value != "paid":
-            print("kiosk: no such paid sale to reprint", file=sys.stderr)
-            return 1
-        job = journal.enqueue_reprint(record.reference, datetime.now(UTC))
-    print(f"receipt for {record.reference} queued (job {job.job_id}); the running kiosk prints it")
-    return 0
-
-
-def _report(args: argparse.Namespace) -> int:
-    from kiosk.outputs.report import compute_report, format_report, print_report
-
-    settings = _settings(args)
-    tz = shop_timezone(settings)
-    day = args.date or datetime.now(tz).date()
-    with _journal(args) as journal:
-        report = compute_report(journal.sales_on(day, tz), day, tz=tz, closing=args.close)
-        if args.close and not journal.close_day(day, datetime.now(UTC)):
-            print(f"kiosk: {day} was already closed at {journal.closed_at(day)}", file=sys.stderr)
-            return 1
-    title = "Z" if args.close else "X"
-    print("\n".join(format_report(report, settings.shop.language, shop_name=settings.shop.name)))
-    if args.to_printer:
-        print_report(report, settings, title=title)
-    return 0
-
-
-def _doctor(args: argparse.Namespace) -> int:
-    from kiosk.appliance.doctor import exit_code, format_results, run_doctor
-
-    config = args.config
-    if config is None and DEFAULT_CONFIG.exists():
-        config = DEFAULT_CONFIG  # on the appliance, check what the service runs with
-    results = run_doctor(config)
-    print(format_results(results, as_json=args.json))
-    return exit_code(results)
-
-
-def _provision(args: argparse.Namespace) -> int:
-    from kiosk.appliance.provision import provision
-
-    result = provision(args.boot, args.etc)
-    print(result)
-    return 0 if getattr(result, "ok", True) else 1
-
-
-def _pos_console(args: argparse.Namespace) -> int:
-    from kiosk.inputs.pos_console import run_console
-
-    return run_console(args.port, pole=args.pole, baudrate=args.baudrate)
-
-
-def _api_key(settings: Settings) -> str:
-    key = read_api_key(settings.mion)
-    if key is None:
-        raise ConfigError(f"no Mion API key: set {settings.mion.api_key_env} or [mion] api_key_file")
-    return key
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo": _demo, "run": _run, "simulator": _simulator, "screenshot": _screenshot, "history": _history,
-    "show": _show, "reconcile": _reconcile, "reprint": _reprint, "report": _report, "doctor": _doctor,
-    "provision": _provision, "pos-console": _pos_console,
+COMMANDS: dict[str, str] = {
+    "demo": "kiosk.commands.demo:main", "run": "kiosk.commands.run:main",
+    "simulator": "kiosk.commands.tools:simulator", "screenshot": "kiosk.commands.tools:screenshot",
+    "history": "kiosk.commands.records:history", "show": "kiosk.commands.records:show",
+    "reconcile": "kiosk.commands.records:reconcile", "reprint": "kiosk.commands.records:reprint",
+    "report": "kiosk.commands.records:report", "doctor": "kiosk.commands.tools:doctor",
+    "provision": "kiosk.commands.tools:provision", "pos-console": "kiosk.commands.tools:pos_console",
 }
+"""Command -> ``module:function`` that carries it out (imported only for that command)."""
+
+
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, name = COMMANDS[command].partition(":")
+    handler: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module_name), name)
+    return handler

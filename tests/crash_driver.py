@@ -30,11 +30,11 @@ for name, value in (("SDL_VIDEODRIVER", "dummy"), ("SDL_AUDIODRIVER", "dummy"), 
                     ("PYGAME_HIDE_SUPPORT_PROMPT", "1")):
     os.environ.setdefault(name, value)
 
-from kiosk.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.model import SaleSource
 from kiosk.core.view import InvoiceView
+from kiosk.shell.app import Hooks, KioskApp
 from tests.helpers import API_KEY, settings_for
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Player:
                 app.stop()
             return
         if reference is None:
-            app.desk.begin(self._rng.randint(1, 5000), None, SaleSource.KEYPAD)
+            app.desk.open_sale(self._rng.randint(1, 5000), SaleSource.KEYPAD)
             return
         if not isinstance(register.view(app.now()), InvoiceView):
             return

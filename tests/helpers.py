@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kiosk.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import Hooks, KioskApp
 
 API_KEY = "test-key-7f3a9c"
 
@@ -50,6 +50,6 @@ def drive(app: KioskApp, until: Callable[[KioskApp], bool], *, timeout_s: float 
             a.stop()
 
     app.hooks.on_idle_loop = on_loop
-    app._stop.clear()
+    app.loop._stop.clear()
     app.run()
     assert reached[0], f"condition not reached within {timeout_s} s; phase {app.register.phase.value}"

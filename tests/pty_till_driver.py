@@ -16,7 +16,7 @@ import tty
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.app import KioskApp
+from kiosk.shell.app import KioskApp
 from tests.helpers import drive
 
 
@@ -105,7 +105,7 @@ class PtyTill:
 
     def wait_connected(self, app: KioskApp, *, timeout_s: float = 10.0) -> None:
         """Until the kiosk has the port open."""
-        self.wait(app, lambda: app.outputs.till_connected is True, timeout_s=timeout_s)
+        self.wait(app, lambda: app.till.connected is True, timeout_s=timeout_s)
 
     def ask(self, app: KioskApp, line: str, *, timeout_s: float = 10.0) -> str:
         """Send a command and return its one reply (OK or ERR)."""

@@ -22,13 +22,13 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kiosk.app import KioskApp
 from kiosk.cli import main
 from kiosk.config import Settings, shop_timezone
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.text import format_eur, format_sats
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import KioskApp
 from kiosk.store.journal import Journal
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 

@@ -28,12 +28,12 @@ from typing import Self
 
 import pytest
 
-from kiosk.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.view import InvoiceView
 from kiosk.mion.client import MionClient
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import Hooks, KioskApp
 from kiosk.store.journal import Journal
 from tests.crash_driver import SESSION_LIFETIME_S, crash_settings
 from tests.fault_tools import JumpClock, paid_violations, sim_paid_at
@@ -251,7 +251,7 @@ def test_a_payment_after_cancel_is_found_after_a_restart(simulator: MionSimulato
     (power cut, update), and then the customer's payment landed within the grace."""
     settings = crash_settings(simulator.base_url, tmp_path)
     with running_kiosk(settings, tmp_path) as app:
-        reference = app.desk.begin(700, None, SaleSource.KEYPAD)
+        reference = app.desk.open_sale(700, SaleSource.KEYPAD)
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
         session_id = app.register.sale.session_id  # type: ignore[union-attr]
         app.desk.cancel_sale(reference)
@@ -278,7 +278,7 @@ def test_one_paid_sale_writes_a_few_pages_to_the_journal(simulator: MionSimulato
             assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
         assert wal.stat().st_size == 0
         for _ in range(sales):
-            reference = app.desk.begin(1250, None, SaleSource.KEYPAD)
+            reference = app.desk.open_sale(1250, SaleSource.KEYPAD)
             drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
             time.sleep(0.5)  # a few polls while the customer scans
             simulator.mark_paid(app.register.sale.session_id)  # type: ignore[union-attr]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from kiosk.commands.demo import demo_settings
 from kiosk.config import Settings
-from kiosk.demo import demo_settings
 from kiosk.mion.simulator import MionSimulator
 
 

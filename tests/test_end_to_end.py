@@ -13,11 +13,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kiosk.app import Hooks
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.view import Frame, InvoiceView, PaidView
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import Hooks
+from kiosk.shell.messages import TillBytes
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 
 
@@ -63,12 +64,16 @@ def test_a_keypad_sale_is_paid_printed_and_lit(simulator: MionSimulator, tmp_pat
 
 def test_a_fault_in_handling_till_input_is_logged_and_the_kiosk_goes_on(
         simulator: MionSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    def broken() -> None:
-        raise RuntimeError("a bug in a till handler")
+    class BrokenTill:
+        connected = True
+
+        def on_bytes(self, data: bytes) -> None:
+            raise RuntimeError("a bug in a till handler")
 
     with running_kiosk(settings_for(simulator, tmp_path), tmp_path) as app:
-        app.events.put(broken)
-        app.wake()
+        assert app.loop.parts is not None
+        app.loop.parts.till = BrokenTill()  # type: ignore[assignment]
+        app.post(TillBytes(b"SALE 100\r\n"))
         for key in "7":
             app.feed(ev.KeyPressed(key=ev.Key(key)))
         app.feed(ev.KeyPressed(key=ev.Key.ENTER))

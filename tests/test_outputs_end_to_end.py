@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockPin
 
-from kiosk.app import KioskApp
+from kiosk.commands.demo import demo_settings
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.view import InvoiceView
-from kiosk.demo import demo_settings
 from kiosk.mion.simulator import MionSimulator
 from kiosk.outputs.light import default_pin_factory
+from kiosk.shell.app import KioskApp
 from kiosk.store.journal import Journal
 from kiosk.store.records import PrintJob, SaleRecord
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for

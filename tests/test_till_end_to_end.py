@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import KioskApp
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.view import IdleView
 from kiosk.inputs.pos_protocol import format_time
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import KioskApp
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 from tests.pty_till_driver import PtyTill, fields
 
@@ -161,7 +161,7 @@ def test_a_sale_survives_an_unplugged_cable_and_its_events_arrive_once_after_rep
         session_id = _session_id(app)
 
         till.unplug()
-        till.wait(app, lambda: app.outputs.till_connected is False)
+        till.wait(app, lambda: app.till.connected is False)
         assert app.register.open_reference == "R-4001"  # the sale does not care about the cable
 
         simulator.mark_paid(session_id)
@@ -267,7 +267,7 @@ def test_a_half_sent_line_does_not_stick_to_the_first_line_after_replugging(
         till.write(b"SAL")
         _settle(app, till, 0.2)
         till.unplug()
-        till.wait(app, lambda: app.outputs.till_connected is False)
+        till.wait(app, lambda: app.till.connected is False)
         till.plug()
         till.wait_connected(app, timeout_s=15)
         assert till.ask(app, "PING") == "OK PONG"
@@ -318,7 +318,7 @@ def test_an_event_pending_when_the_kiosk_stopped_reaches_the_till_once_after_the
         till.ask(app, "SALE 990 R-7001")
         till.wait_event(app, "EVENT INVOICE ref=R-7001")
         till.unplug()
-        till.wait(app, lambda: app.outputs.till_connected is False)
+        till.wait(app, lambda: app.till.connected is False)
         simulator.mark_paid(_session_id(app))
         till.wait(app, lambda: _phase(app, "R-7001") is Phase.PAID)
 

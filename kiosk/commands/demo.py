@@ -7,6 +7,7 @@ dummy driver, each state change printed and each screen saved as a PNG.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 import os
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import pygame
 
-from kiosk.app import Hooks, KioskApp
+from kiosk.commands import common
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.view import Frame, InvoiceView, MessageView
 from kiosk.display.window import Window
+from kiosk.errors import DisplayError
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import Hooks, KioskApp
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,7 @@ class _Script:
         print(f"screen: {name:<12} -> {path}")
 
     def advance(self, app: KioskApp) -> None:
-        state = (app.register.phase.value, app.outputs.light_pattern)
+        state = (app.register.phase.value, app.devices.light_pattern)
         if state != self.last_state:
             self.last_state = state
             print(f"state:  {state[0]:<17} LED {state[1] or 'none'}")
@@ -184,3 +187,15 @@ def _screen_name(frame: Frame) -> str:
     name = type(view).__name__.removesuffix("View").lower()
     return {"amountentry": "entry"}.get(name, name)
 
+
+
+def main(args: argparse.Namespace) -> int:
+    """``kiosk demo``."""
+    settings = common.settings(args)
+    if args.headless:
+        return run_headless(settings, args.out, size=args.window or (800, 480))
+    try:
+        return run_demo(settings, common.state_dir(args, demo=True), window=args.window)
+    except DisplayError as exc:
+        print(f"kiosk: cannot open a display: {exc}; try: kiosk demo --headless", file=sys.stderr)
+        return 1

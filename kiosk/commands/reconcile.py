@@ -1,8 +1,11 @@
-"""``kiosk reconcile``: ask Mion now about every sale the journal holds as unfinished.
+"""``kiosk reconcile``: ask Mion now about every sale whose truth the journal does not know yet.
 
-Paid ones are recorded as paid (with their receipt and till message, exactly once: the journal
-refuses a second payment record); ones past their session's end that Mion confirms unpaid are
-ended as expired; the rest are left for the running kiosk.
+These are the sales the running kiosk would recover at start-up (``kiosk.shell.recovery``): every
+unfinished one, and every one that ended unpaid after showing an invoice within its late-payment
+grace. Paid ones are recorded as paid with the same receipt copies and till message the running
+kiosk queues (``kiosk.shell.outcomes``), exactly once: the journal refuses a second payment record.
+Unfinished ones past their session's end that Mion confirms unpaid are ended as expired; the rest
+are left for the running kiosk.
 """
 
 from __future__ import annotations
@@ -11,47 +14,26 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from kiosk.config import Settings
+from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.errors import MionError
-from kiosk.inputs import pos_protocol
+from kiosk.inputs.till_protocol import PaidSale
 from kiosk.mion.client import MionClient
+from kiosk.shell.outcomes import ended_message, paid_outputs
+from kiosk.shell.recovery import read_recoverable
 from kiosk.store.journal import Journal
 
 
 def reconcile(settings: Settings, api_key: str, journal: Journal, *, as_json: bool) -> int:
-    """Re-check unfinished sales; print one line (or a JSON list) per sale. Exit status 1 on errors."""
+    """Re-check those sales; print one line (or a JSON list) per sale. Exit status 1 on errors."""
     results: list[dict[str, str]] = []
     failed = False
+    sales = read_recoverable(journal, datetime.now(UTC), session_lifetime_s=settings.sale.session_lifetime_s,
+                             late_grace_s=settings.sale.late_grace_s)
     with MionClient(settings.mion, api_key) as client:
-        for sale in journal.unfinished():
-            now = datetime.now(UTC)
-            outcome = "still open"
+        for sale in sales:
             try:
-                session_id = sale.session_id
-                if session_id is None:
-                    found = client.session_by_reference(sale.reference)
-                    if found is not None:
-                        session_id = found.session_id
-                        journal.set_session(sale.reference, session_id, now)
-                expired = now >= sale.created_at + timedelta(seconds=settings.sale.session_lifetime_s)
-                if session_id is None:
-                    if expired:
-                        journal.end_sale(sale.reference, Phase.EXPIRED, now, detail="Mion has no session for it")
-                        outcome = "expired (Mion has no session for it)"
-                else:
-                    status = client.session_status(session_id)
-                    journal.record_status(sale.reference, status, now)
-                    if status.paid_at is not None:
-                        copies = () if settings.printer.kind == "none" else ("customer",)
-                        sat = (sale.amount_msat or 0) // 1000
-                        line = (pos_protocol.event_paid(sale.reference, session_id, status.paid_at, sat)
-                                if settings.pos.enabled and settings.pos.mode == "line" else None)
-                        journal.mark_paid(sale.reference, paid_at=status.paid_at, amount_msat=sale.amount_msat,
-                                          late=True, at=now, print_copies=copies, till_line=line)
-                        outcome = f"paid at {status.paid_at.isoformat()}"
-                    elif expired:
-                        journal.end_sale(sale.reference, Phase.EXPIRED, now, detail=f"Mion status {status.status}")
-                        outcome = f"expired (Mion status {status.status})"
+                outcome = _check(settings, client, journal, sale)
             except MionError as exc:
                 failed = True
                 outcome = f"not checked: {exc}"
@@ -64,3 +46,45 @@ def reconcile(settings: Settings, api_key: str, journal: Journal, *, as_json: bo
         for row in results:
             print(f"{row['reference']}: {row['outcome']}")
     return 1 if failed else 0
+
+
+def _check(settings: Settings, client: MionClient, journal: Journal, sale: ev.RecoveredSale) -> str:
+    now = datetime.now(UTC)
+    session_id = sale.session_id
+    if session_id is None:
+        found = client.session_by_reference(sale.reference)
+        if found is not None:
+            session_id = found.session_id
+            journal.set_session(sale.reference, session_id, now)
+    expired = now >= sale.created_at + timedelta(seconds=settings.sale.session_lifetime_s)
+    if session_id is None:
+        if not expired:
+            return "still open"
+        _end(settings, journal, sale.reference, now, "Mion has no session for it")
+        return "expired (Mion has no session for it)"
+    status = client.session_status(session_id)
+    journal.record_status(sale.reference, status, now)
+    if status.paid_at is not None:
+        amount_msat = sale.last_attempt.amount_msat if sale.last_attempt is not None else None
+        paid = PaidSale(reference=sale.reference, session_id=session_id, paid_at=status.paid_at,
+                        amount_msat=amount_msat, late=True)
+        outputs = paid_outputs(settings, paid)
+        journal.mark_paid(sale.reference, paid_at=status.paid_at, amount_msat=amount_msat, late=True, at=now,
+                          print_copies=outputs.print_copies, till_line=outputs.till_message)
+        return f"paid at {status.paid_at.isoformat()}" + (" (late, after it ended)" if sale.ended else "")
+    if sale.ended:
+        return f"ended {_phase_of(journal, sale.reference)}, still unpaid (Mion status {status.status})"
+    if expired:
+        _end(settings, journal, sale.reference, now, f"Mion status {status.status}")
+        return f"expired (Mion status {status.status})"
+    return "still open"
+
+
+def _end(settings: Settings, journal: Journal, reference: str, now: datetime, detail: str) -> None:
+    journal.end_sale(reference, Phase.EXPIRED, now, detail=detail,
+                     till_line=ended_message(settings, reference, Phase.EXPIRED, detail))
+
+
+def _phase_of(journal: Journal, reference: str) -> str:
+    record = journal.get(reference)
+    return "?" if record is None else record.phase.value

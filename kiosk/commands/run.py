@@ -7,19 +7,21 @@ technician (or a SIGTERM after a corrected file).
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import threading
 import time
 from pathlib import Path
 
-from kiosk.app import Hooks, KioskApp
 from kiosk.appliance.notify import SystemdNotifier
 from kiosk.appliance.provision import pending_config_error
+from kiosk.commands import common
 from kiosk.config import DisplaySettings, Settings, load_settings, read_api_key
 from kiosk.core.view import Frame, MessageKind, MessageView
 from kiosk.display.window import Window
 from kiosk.errors import ConfigError, DisplayError
+from kiosk.shell.app import Hooks, KioskApp
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +100,8 @@ def show_config_error(reason: str, notifier: SystemdNotifier, *, window: tuple[i
     finally:
         screen.close()
     return 2
+
+
+def main(args: argparse.Namespace) -> int:
+    """``kiosk run``."""
+    return run_production(args.config, common.state_dir(args), window=args.window)

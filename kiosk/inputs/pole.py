@@ -25,12 +25,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
+
+from kiosk.config import Settings
+from kiosk.core import events as ev
+from kiosk.inputs.till_protocol import SaleDesk, TillProtocol
 
 log = logging.getLogger(__name__)
 
 ROWS = 2
+QUIET_S = 0.25
+"""The till has finished painting the screen once its line was quiet this long."""
 UNTIL_CR = -1
 """Argument length of commands whose argument is text ended by CR."""
 MAX_COMMAND_TEXT = 80
@@ -369,3 +376,30 @@ class PoleDisplay:
         if byte < 0x20 or byte == 0x7F:
             return False  # a control byte this command set does not know: a display ignores it
         return self._screen.put(_text(bytes([byte])))
+
+
+class PoleTill(TillProtocol):
+    """Pole-display emulation behind the till seam: the till's two lines go to the idle screen, and
+    the total of a settled screen to the register (which starts a sale with it by the Lightning key,
+    or by itself when ``[pos] on_total = "start"``). A pole display answers nothing and can never be
+    told of a payment: every message is None."""
+
+    quiet_after_s: ClassVar[float | None] = QUIET_S
+
+    def __init__(self, settings: Settings, desk: SaleDesk, post: Callable[[ev.Event], None]) -> None:
+        super().__init__(settings, desk, post)
+        self.display = PoleDisplay(settings.pos.pole_command_set, settings.pos.total_pattern)
+
+    def receive(self, data: bytes) -> Iterator[bytes]:
+        # While the till repaints, lines may pair a new TOTAL with the old price: show the text, but
+        # take a total only from the settled screen (after the line went quiet).
+        for update in self.display.feed(data):
+            self.post(ev.PoleUpdated(lines=update.lines, total_cents=None))
+        return iter(())
+
+    def on_quiet(self) -> None:
+        for update in self.display.flush():
+            self.post(ev.PoleUpdated(lines=update.lines, total_cents=update.total_cents))
+
+    def reset(self) -> None:
+        self.display.reset()

@@ -1,22 +1,29 @@
-"""The till's side of the kiosk: every command line gets exactly one reply line.
+"""The kiosk's own line protocol, as a till protocol: every command line gets exactly one reply line.
 
 :class:`PosService` owns a :class:`~kiosk.inputs.pos_protocol.PosDecoder`, turns each decoded command
-into a call on the app (the :class:`SaleDesk` protocol) and encodes the answer. It does no I/O: the
-serial link hands it bytes and writes back what it returns. Events (invoice shown, paid, ...) are
-not sent from here; the app encodes them with ``pos_protocol.event_*`` and queues them.
+into a call on a :class:`~kiosk.inputs.till_protocol.SaleDesk` and encodes the answer. It does no I/O.
+:class:`LineTill` plugs it into the till seam and words the events (invoice shown, paid, ended) that
+the journal queues for the till.
 
-Nothing the till sends can make this class raise: a refusal becomes ``ERR <code> <reason>``, and
-even an unexpected failure inside the app becomes ``ERR INTERNAL`` (logged with its traceback), so
-the serial reader thread keeps running.
+Nothing the till sends can make this raise: a refusal becomes ``ERR <code> <reason>``, and even an
+unexpected failure inside the kiosk becomes ``ERR INTERNAL`` (logged with its traceback). The amount
+range and the busy policy are not checked here: the register decides them, and its refusal comes back
+as :class:`~kiosk.errors.SaleRefused`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
 
-from kiosk.errors import KioskError
+from kiosk import __version__
+from kiosk.config import Settings
+from kiosk.core import events as ev
+from kiosk.core.model import Phase
+from kiosk.errors import SaleRefused
+from kiosk.inputs import pos_protocol
 from kiosk.inputs.pos_protocol import (
     COMMAND_NAMES,
     PROTOCOL_STATES,
@@ -35,6 +42,7 @@ from kiosk.inputs.pos_protocol import (
     reply_error,
     reply_ok,
 )
+from kiosk.inputs.till_protocol import PaidSale, SaleDesk, TillProtocol
 from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
@@ -42,57 +50,12 @@ log = logging.getLogger(__name__)
 LINE_ENDING = b"\r\n"
 
 
-class SaleRefused(KioskError):
-    """The app will not do what the till asked.
-
-    Attributes:
-        code: one of :class:`~kiosk.inputs.pos_protocol.ErrorCode`'s names, e.g. ``"BUSY"``,
-            ``"NO_SALE"``, ``"UNKNOWN_REFERENCE"``, ``"DUPLICATE_REFERENCE"``, ``"FINISHED"``,
-            ``"UNAVAILABLE"``. Anything else is sent as ``REFUSED``.
-        reason: one human-readable sentence for the till's operator; never a secret.
-    """
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
-
-
-class SaleDesk(Protocol):
-    """What the till may ask of the app. Implemented by the app; called on the serial reader thread."""
-
-    def start_sale(self, amount_cents: int, reference: str | None) -> str:
-        """Open a sale for ``amount_cents``; return its reference (the till's, or a generated one).
-
-        Raises:
-            SaleRefused: e.g. BUSY (another sale is open), DUPLICATE_REFERENCE, UNAVAILABLE.
-        """
-        ...
-
-    def cancel_sale(self, reference: str | None) -> str:
-        """Cancel the open sale (None) or the sale with ``reference``; return the cancelled reference.
-
-        Raises:
-            SaleRefused: e.g. NO_SALE, UNKNOWN_REFERENCE, FINISHED (already paid/ended).
-        """
-        ...
-
-    def sale_state(self, reference: str | None) -> SaleRecord | None:
-        """The journal's record of the current sale (None) or of ``reference``; None if there is none."""
-        ...
-
-
 class PosService:
     """Decode the till's bytes and answer each complete line with one reply line (CR LF included)."""
 
-    def __init__(self, desk: SaleDesk, *, max_amount_cents: int, version: str,
-                 busy_policy: str = "refuse") -> None:
-        if busy_policy not in ("refuse", "replace"):
-            raise ValueError(f"busy_policy must be refuse or replace, got {busy_policy!r}")
+    def __init__(self, desk: SaleDesk, *, version: str) -> None:
         self._desk = desk
-        self._max_amount_cents = max_amount_cents
         self._version = printable_ascii(version, 40).replace(" ", "_")
-        self._busy_policy = busy_policy
         self._decoder = PosDecoder()
         self._handlers: Mapping[type[Any], Callable[[Any], str]] = {
             StartSale: self._start_sale,
@@ -107,9 +70,14 @@ class PosService:
         """Drop a half-received line; call it when the port was reopened."""
         self._decoder.reset()
 
+    def replies(self, data: bytes) -> Iterator[bytes]:
+        """Feed bytes from the till; yield each reply line (CR LF included) as its command is handled."""
+        for message in self._decoder.feed(data):
+            yield self.handle(message).encode("ascii", "replace") + LINE_ENDING
+
     def handle_bytes(self, data: bytes) -> list[bytes]:
         """Feed bytes from the till; return the reply lines to write back, in order."""
-        return [self.handle(message).encode("ascii", "replace") + LINE_ENDING for message in self._decoder.feed(data)]
+        return list(self.replies(data))
 
     def handle(self, message: PosMessage) -> str:
         """The one reply line (without ending) for one decoded message."""
@@ -127,17 +95,7 @@ class PosService:
 
     def _start_sale(self, command: StartSale) -> str:
         amount = command.amount_cents
-        if not 1 <= amount <= self._max_amount_cents:
-            return reply_error(ErrorCode.AMOUNT_RANGE,
-                               f"amount {amount} is outside 1 to {self._max_amount_cents} cents")
-        try:
-            reference = self._desk.start_sale(amount, command.reference)
-        except SaleRefused as refused:
-            if refused.code != ErrorCode.BUSY or self._busy_policy != "replace":
-                raise
-            replaced = self._desk.cancel_sale(None)
-            log.info("till sale replaces open sale %s", replaced)
-            reference = self._desk.start_sale(amount, command.reference)
+        reference = self._desk.start_sale(amount, command.reference)
         log.info("till started sale %s for %d cents", reference, amount)
         return reply_ok("SALE", ref=reference, amount=amount)
 
@@ -168,3 +126,34 @@ def _known_code(code: str) -> ErrorCode:
     except ValueError:
         log.warning("the app refused with an undocumented code %r; sent as REFUSED", code)
         return ErrorCode.REFUSED
+
+
+class LineTill(TillProtocol):
+    """The line protocol of ``docs/pos-protocol.md`` behind the till seam."""
+
+    def __init__(self, settings: Settings, desk: SaleDesk, post: Callable[[ev.Event], None], *,
+                 version: str = __version__) -> None:
+        super().__init__(settings, desk, post)
+        self.service = PosService(desk, version=version)
+
+    def receive(self, data: bytes) -> Iterator[bytes]:
+        return self.service.replies(data)
+
+    def reset(self) -> None:
+        self.service.reset()
+
+    @classmethod
+    def invoice_message(cls, reference: str, amount_sat: int, shown_until: datetime) -> str | None:
+        return pos_protocol.event_invoice(reference, amount_sat, shown_until)
+
+    @classmethod
+    def paid_message(cls, paid: PaidSale) -> str | None:
+        return pos_protocol.event_paid(paid.reference, paid.session_id, paid.paid_at, (paid.amount_msat or 0) // 1000)
+
+    @classmethod
+    def ended_message(cls, reference: str, phase: Phase, detail: str | None) -> str | None:
+        if phase is Phase.EXPIRED:
+            return pos_protocol.event_expired(reference)
+        if phase is Phase.CANCELLED:
+            return pos_protocol.event_cancelled(reference)
+        return pos_protocol.event_error(reference, detail or phase.value)

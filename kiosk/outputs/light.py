@@ -11,7 +11,6 @@ be set up (pin busy, wrong name) is logged and skipped: a missing LED never stop
 
 from __future__ import annotations
 
-import enum
 import functools
 import logging
 import warnings
@@ -22,6 +21,7 @@ from gpiozero.exc import BadPinFactory, GPIOZeroError, PinFactoryFallback
 from gpiozero.pins.mock import MockFactory
 
 from kiosk.config import LightSettings
+from kiosk.core.effects import Light
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,6 @@ INVOICE_BLINK_S = (0.5, 0.5)
 """On and off time of the slow blink while an invoice is shown."""
 ERROR_BLINK_S = (0.1, 0.1)
 """On and off time of the fast blink on an error."""
-
-
-class LightPattern(enum.Enum):
-    """What the status light shows."""
-
-    OFF = "off"
-    INVOICE = "invoice"
-    PAID = "paid"
-    ERROR = "error"
 
 
 @functools.cache
@@ -76,10 +67,10 @@ class StatusLight:
         self._settings = settings
         self._pin_factory = pin_factory
         self._led: LED | None = None
-        self._pattern = LightPattern.OFF
+        self._pattern = Light.OFF
 
     @property
-    def pattern(self) -> LightPattern:
+    def pattern(self) -> Light:
         """The pattern last asked for."""
         return self._pattern
 
@@ -103,19 +94,19 @@ class StatusLight:
             led.off()  # stops a running blink thread; close() alone would leave the level as it was
             led.close()
 
-    def show(self, pattern: LightPattern) -> None:
+    def show(self, pattern: Light) -> None:
         """Switch to ``pattern`` at once; PAID turns off by itself after ``paid_on_s``."""
         self._pattern = pattern
         if self._led is not None:
             self._drive(self._led, pattern)
 
-    def _drive(self, led: LED, pattern: LightPattern) -> None:
+    def _drive(self, led: LED, pattern: Light) -> None:
         try:
-            if pattern is LightPattern.OFF:
+            if pattern is Light.OFF:
                 led.off()
-            elif pattern is LightPattern.INVOICE:
+            elif pattern is Light.INVOICE:
                 led.blink(*INVOICE_BLINK_S)
-            elif pattern is LightPattern.ERROR:
+            elif pattern is Light.ERROR:
                 led.blink(*ERROR_BLINK_S)
             else:
                 # One "blink" of paid_on_s on and no off time: solid, then off, timed by gpiozero's

@@ -6,7 +6,8 @@ import dataclasses
 from datetime import UTC, datetime
 
 from kiosk.core.model import Phase, SaleSource
-from kiosk.inputs.pos_service import SaleRefused
+from kiosk.core.sale import Timing
+from kiosk.errors import SaleRefused
 from kiosk.store.records import SaleRecord
 
 NOW = datetime(2026, 11, 28, 16, 50, tzinfo=UTC)
@@ -15,7 +16,8 @@ NOW = datetime(2026, 11, 28, 16, 50, tzinfo=UTC)
 class FakeDesk:
     """A real, tiny sale desk: at most one open sale, a journal of records by reference."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_amount_cents: int = 100_000) -> None:
+        self.timing = Timing(max_amount_cents=max_amount_cents)
         self.records: dict[str, SaleRecord] = {}
         self.open_reference: str | None = None
         self.calls: list[str] = []
@@ -26,10 +28,13 @@ class FakeDesk:
         self.calls.append(f"start {amount_cents} {reference}")
         if self.explode:
             raise RuntimeError("database on fire")
-        if self.open_reference is not None:
-            raise SaleRefused("BUSY", f"sale {self.open_reference} is still open; CANCEL it first")
         if reference in self.records:
             raise SaleRefused("DUPLICATE_REFERENCE", f"sale {reference} already exists; ask STATUS {reference}")
+        refusal = self.timing.amount_refusal(amount_cents)  # the register's own rule, in its order
+        if refusal is not None:
+            raise SaleRefused("AMOUNT_RANGE", refusal)
+        if self.open_reference is not None:
+            raise SaleRefused("BUSY", f"sale {self.open_reference} is still open; CANCEL it first")
         if reference is None:
             self._counter += 1
             reference = f"K1-{self._counter:04d}"

@@ -49,7 +49,7 @@ class FakeKiosk:
     def __init__(self, master: int, greeting: bytes) -> None:
         self.master = master
         self.heard = b""
-        self.service = PosService(FakeDesk(), max_amount_cents=10_000, version="9.9")
+        self.service = PosService(FakeDesk(max_amount_cents=10_000), version="9.9")
         self.stop = threading.Event()
         os.write(master, greeting)
         self.thread = threading.Thread(target=self.run)

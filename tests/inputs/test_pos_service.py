@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pos_fakes import FakeDesk
 
-from kiosk.core.model import Phase
-from kiosk.inputs.pos_service import PosService, SaleRefused
+from kiosk.errors import SaleRefused
+from kiosk.inputs.pos_service import PosService
 
 MAX_CENTS = 100_000
 
@@ -20,7 +20,7 @@ def desk() -> FakeDesk:
 
 @pytest.fixture
 def service(desk: FakeDesk) -> PosService:
-    return PosService(desk, max_amount_cents=MAX_CENTS, version="0.1.0")
+    return PosService(desk, version="0.1.0")
 
 
 def ask(service: PosService, line: str) -> str:
@@ -48,26 +48,12 @@ def test_second_sale_while_one_is_open_is_refused_and_changes_nothing(service: P
     assert desk.open_reference == "A" and "B" not in desk.records
 
 
-def test_replace_policy_cancels_the_open_sale_first(desk: FakeDesk) -> None:
-    service = PosService(desk, max_amount_cents=MAX_CENTS, version="1", busy_policy="replace")
-    ask(service, "SALE 1250 A")
-    assert ask(service, "SALE 999 B") == "OK SALE ref=B amount=999"
-    assert desk.records["A"].phase is Phase.CANCELLED and desk.open_reference == "B"
-
-
-def test_replace_policy_never_cancels_for_a_repeated_reference(desk: FakeDesk) -> None:
-    service = PosService(desk, max_amount_cents=MAX_CENTS, version="1", busy_policy="replace")
-    ask(service, "SALE 1250 A")
-    ask(service, "CANCEL A")
-    assert ask(service, "SALE 1250 A").startswith("ERR DUPLICATE_REFERENCE ")
-
-
 @pytest.mark.parametrize("amount", [0, MAX_CENTS + 1, 10**40])
-def test_amount_outside_bounds_is_refused_without_calling_the_desk(
+def test_amount_outside_bounds_is_refused_and_opens_nothing(
         service: PosService, desk: FakeDesk, amount: int) -> None:
     reply = ask(service, f"SALE {amount}")
     assert reply.startswith("ERR AMOUNT_RANGE ") and f"1 to {MAX_CENTS}" in reply
-    assert desk.calls == []
+    assert desk.records == {} and desk.open_reference is None
 
 
 @pytest.mark.parametrize("amount", [1, MAX_CENTS])
@@ -136,7 +122,7 @@ def _complete_nonblank_lines(data: bytes) -> int:
     [b"SALE 100", b"CANCEL", b"STATUS", b"PING", b"\r\n", b"\n", b"\r", b" ", b"SALE 1 R", b"\x00"])), max_size=30))
 def test_every_complete_line_gets_exactly_one_reply(pieces: list[bytes]) -> None:
     data = b"".join(pieces)
-    service = PosService(FakeDesk(), max_amount_cents=MAX_CENTS, version="1")
+    service = PosService(FakeDesk(), version="1")
     replies = service.handle_bytes(data)
     assert len(replies) == _complete_nonblank_lines(data)
     assert all(r.startswith((b"OK ", b"ERR ")) and r.endswith(b"\r\n") and r.count(b"\n") == 1 for r in replies)

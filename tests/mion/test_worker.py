@@ -33,7 +33,7 @@ def _run(prepare) -> tuple[ev.Event, list[str]]:  # type: ignore[no-untyped-def]
                 threads.append(threading.current_thread().name)
                 return prepare(attempt)
 
-            worker = MionWorker(client, network="regtest", events=events, wake=lambda: None, prepare=recording)
+            worker = MionWorker(client, network="regtest", post=events.put, prepare=recording)
             try:
                 worker.submit(fx.CreateAttempt(reference="W-1", session_id=session.session_id, amount_cents=500))
                 return events.get(timeout=5), threads

@@ -16,7 +16,7 @@ from kiosk.outputs.buzzer import PAID_BEEP_S, PaidBuzzer
 from kiosk.outputs.light import (
     ERROR_BLINK_S,
     INVOICE_BLINK_S,
-    LightPattern,
+    Light,
     StatusLight,
 )
 
@@ -49,7 +49,7 @@ def wait_until(predicate: object, timeout_s: float = 2.0) -> None:
 
 def test_idle_light_is_off_and_off_pattern_keeps_it_off(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17")
-    light.show(LightPattern.OFF)
+    light.show(Light.OFF)
     assert not factory.pin(17).state
     assert states(factory, 17) == [False]
     light.close()
@@ -58,7 +58,7 @@ def test_idle_light_is_off_and_off_pattern_keeps_it_off(factory: MockFactory) ->
 def test_invoice_blinks_slowly(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17")
     factory.pin(17).clear_states()
-    light.show(LightPattern.INVOICE)
+    light.show(Light.INVOICE)
     time.sleep(INVOICE_BLINK_S[0] + INVOICE_BLINK_S[1] + 0.1)
     light.close()
     # mock pin times are the intervals since the previous change
@@ -70,7 +70,7 @@ def test_invoice_blinks_slowly(factory: MockFactory) -> None:
 def test_error_blinks_fast(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17")
     factory.pin(17).clear_states()
-    light.show(LightPattern.ERROR)
+    light.show(Light.ERROR)
     time.sleep(2 * sum(ERROR_BLINK_S) + 0.05)
     light.close()
     assert states(factory, 17)[:5] == [False, True, False, True, False]
@@ -81,7 +81,7 @@ def test_error_blinks_fast(factory: MockFactory) -> None:
 def test_paid_is_solid_then_off_by_itself(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17", paid_on_s=0.2)
     factory.pin(17).clear_states()
-    light.show(LightPattern.PAID)
+    light.show(Light.PAID)
     assert factory.pin(17).state
     wait_until(lambda: len(factory.pin(17).states) == 3)
     factory.pin(17).assert_states_and_times([(0.0, False), (0.0, True), (0.2, False)])
@@ -92,8 +92,8 @@ def test_paid_is_solid_then_off_by_itself(factory: MockFactory) -> None:
 
 def test_next_pattern_cancels_the_paid_timer(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17", paid_on_s=0.15)
-    light.show(LightPattern.PAID)
-    light.show(LightPattern.OFF)
+    light.show(Light.PAID)
+    light.show(Light.OFF)
     factory.pin(17).clear_states()
     time.sleep(0.25)
     assert states(factory, 17) == [False]  # the cancelled paid timer changes nothing later
@@ -103,7 +103,7 @@ def test_next_pattern_cancels_the_paid_timer(factory: MockFactory) -> None:
 def test_active_low_inverts_every_level(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17", active_high=False, paid_on_s=0.1)
     assert factory.pin(17).state  # off = high
-    light.show(LightPattern.PAID)
+    light.show(Light.PAID)
     assert not factory.pin(17).state  # lit = low
     wait_until(lambda: bool(factory.pin(17).state))
     light.close()
@@ -130,9 +130,9 @@ def test_active_low_buzzer_is_silent_high(factory: MockFactory) -> None:
 
 def test_disabled_light_claims_no_pin(factory: MockFactory) -> None:
     light = open_light(factory, enabled=False, pin="GPIO17")
-    light.show(LightPattern.PAID)
+    light.show(Light.PAID)
     assert 17 not in factory.pins
-    assert light.pattern is LightPattern.PAID
+    assert light.pattern is Light.PAID
     light.close()
 
 
@@ -143,10 +143,10 @@ def test_busy_pins_are_logged_and_nothing_raises(factory: MockFactory, caplog: p
     buzzer.open()
     assert "status light on GPIO17 cannot be used" in caplog.text
     assert "buzzer on GPIO17 cannot be used" in caplog.text
-    second.show(LightPattern.PAID)
+    second.show(Light.PAID)
     buzzer.beep_paid()
     assert not factory.pin(17).state  # the first light still owns the pin, untouched
-    light.show(LightPattern.PAID)
+    light.show(Light.PAID)
     assert factory.pin(17).state
     for device in (buzzer, second, light):
         device.close()
@@ -154,7 +154,7 @@ def test_busy_pins_are_logged_and_nothing_raises(factory: MockFactory, caplog: p
 
 def test_close_releases_pins_and_switches_off(factory: MockFactory) -> None:
     light = open_light(factory, pin="GPIO17")
-    light.show(LightPattern.ERROR)
+    light.show(Light.ERROR)
     light.close()
     assert not factory.pin(17).state
     again = open_light(factory, pin="GPIO17")  # the pin is free again

@@ -1,0 +1,4 @@
+"""The running kiosk: the loop and the parts it drives (till, devices, journal-first effects, recovery).
+
+See ``docs/architecture.md`` for the layers, the threads and what crosses between them.
+"""

@@ -1,0 +1,156 @@
+"""The composition root: builds the register, the loop and every part from the settings, in order.
+
+Opening order matters and is the order of ``__enter__``: the journal first (nothing may happen
+unrecorded), then the screen, Mion, the devices, the till and payment readers; recovery runs last,
+before the loop can take a sale. Closing runs in reverse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Self
+
+from kiosk.config import Settings
+from kiosk.core import effects as fx
+from kiosk.core import events as ev
+from kiosk.core.register import Register
+from kiosk.core.sale import Timing
+from kiosk.core.view import Frame
+from kiosk.display import qr
+from kiosk.display.window import Window
+from kiosk.inputs.payment_reader import PaymentReader
+from kiosk.mion.client import MionClient
+from kiosk.mion.worker import MionWorker
+from kiosk.shell.desk import Desk
+from kiosk.shell.devices import Devices
+from kiosk.shell.ledger import Ledger
+from kiosk.shell.loop import Hooks, Loop, Parts
+from kiosk.shell.messages import Message
+from kiosk.shell.recovery import read_recoverable
+from kiosk.shell.till import Till
+from kiosk.store.journal import Journal
+
+__all__ = ["Hooks", "KioskApp", "timing_from"]
+
+log = logging.getLogger(__name__)
+
+
+def timing_from(settings: Settings) -> Timing:
+    """The register's rules from the settings: every ``[sale]`` setting of the same name, and the few
+    that live elsewhere."""
+    names = {f.name for f in dataclasses.fields(Timing)}
+    sale = {name: getattr(settings.sale, name) for name in names if hasattr(settings.sale, name)}
+    return Timing(
+        **sale, dim_after_s=settings.display.dim_after_s,
+        busy_policy=settings.pos.busy_policy, pole_auto_start=settings.pos.on_total == "start",
+        # Three times the longest a request may take: a create Mion finishes late is found by a lookup
+        # instead of being doubled (only after a create with an unknown outcome and an empty lookup).
+        lookup_confirm_s=3 * (settings.mion.connect_timeout_s + settings.mion.read_timeout_s),
+    )
+
+
+class KioskApp:
+    """The running kiosk. Use as a context manager; ``run()`` until ``stop()``."""
+
+    def __init__(self, settings: Settings, *, api_key: str, state_dir: Path, hooks: Hooks | None = None,
+                 demo: bool = False, readers: Sequence[PaymentReader] = ()) -> None:
+        self.settings = settings
+        self.hooks = hooks or Hooks()
+        self.demo = demo
+        self.register = Register(timing_from(settings), shop_name=settings.shop.name,
+                                 logo_path=settings.shop.logo or None)
+        self.window = Window(settings.display, settings.shop.language, logo_path=settings.shop.logo or None)
+        self.loop = Loop(self.register, self.window, self.hooks, owner=self, demo=demo)
+        self.journal = Journal(state_dir / "journal.sqlite3")
+        self.desk = Desk(self.journal, self.register, self.loop.apply, terminal_id=settings.shop.terminal_id,
+                         clock=self.now)
+        self.devices = Devices(settings, self.journal, self.loop.post)
+        self.till: Till | None = None
+        self.worker: MionWorker | None = None
+        self._readers = tuple(readers)
+        self._api_key = api_key
+        self._state_dir = state_dir
+        self._stack = contextlib.ExitStack()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        stack = self._stack
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        self.journal.open()
+        stack.callback(self.journal.close)
+        self.window.open()
+        stack.callback(self.window.close)
+        client = MionClient(self.settings.mion, self._api_key)
+        stack.callback(client.close)
+        self.worker = MionWorker(client, network=self.settings.mion.invoice_network, post=self.loop.post,
+                                 prepare=lambda attempt: qr.encode(qr.qr_payload(attempt.invoice)))
+        stack.callback(self.worker.close)
+        self.devices.open()
+        stack.callback(self.devices.close)
+        if self.settings.pos.enabled:
+            self.till = Till(self.settings, self.journal, self.desk, self.loop.post, clock=self.now)
+            self.till.start()
+            stack.callback(self.till.stop)
+        for reader in self._readers:
+            reader.start()
+            stack.callback(reader.stop)
+        ledger = Ledger(self.settings, self.journal, self.devices, flush_till=self._flush_till)
+        self.loop.parts = Parts(ledger=ledger, worker=self.worker, devices=self.devices, desk=self.desk,
+                                till=self.till, readers=self._readers)
+        self._recover()  # before anything else can start a sale
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _flush_till(self) -> None:
+        if self.till is not None:
+            self.till.flush()
+
+    def _recover(self) -> None:
+        """Hand the register every sale the journal holds as unfinished, and every ended sale whose
+        invoice may still be paid late (its watch lived in memory only)."""
+        sale = self.settings.sale
+        sales = read_recoverable(self.journal, self.now(), session_lifetime_s=sale.session_lifetime_s,
+                                 late_grace_s=sale.late_grace_s)
+        if not sales:
+            return
+        unfinished = [s.reference for s in sales if not s.ended]
+        log.info("recovering %d unfinished sale(s) %s; watching %d ended one(s) for late payments",
+                 len(unfinished), ", ".join(unfinished), len(sales) - len(unfinished))
+        self.feed(ev.Recovered(sales=sales))
+
+    # --- the loop, for the commands and the tests ---------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until ``stop()`` (or SIGTERM/SIGINT in the main thread)."""
+        self.loop.run()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    def post(self, message: Message) -> None:
+        self.loop.post(message)
+
+    def now(self) -> datetime:
+        return self.hooks.clock()
+
+    def feed(self, event: ev.Event) -> list[fx.Effect]:
+        """Hand one event to the register and carry out its effects (main thread only)."""
+        return self.loop.feed(event)
+
+    def frame(self, now: datetime) -> Frame:
+        return self.loop.frame(now)
+
+    @property
+    def mion_reachable(self) -> bool | None:
+        return self.loop.mion_reachable

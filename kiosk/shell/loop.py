@@ -1,0 +1,283 @@
+"""The main loop: drain the queue, hand each message to its owner, carry out the register's effects.
+
+Theory of operation
+-------------------
+One thread, the main one, owns pygame, the register and every part's main-thread side. Edge threads
+(Mion requests, the till's serial reader, the print worker, payment readers) only ``post`` a message
+(:mod:`kiosk.shell.messages`) and wake the loop. The loop sleeps until it is woken, the register's
+next deadline comes or it is time to look at the keyboard (``KEY_POLL_S``); it never spins.
+
+Dispatch cannot fall through: messages and effects are matched by type, each to one owner, and the
+last case is ``assert_never`` so that a new kind the loop does not handle fails the type check.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Any, assert_never
+
+import pygame
+
+from kiosk.core import effects as fx
+from kiosk.core import events as ev
+from kiosk.core.register import Register
+from kiosk.core.view import Frame, InvoiceView, ShopStatus
+from kiosk.display.window import Window
+from kiosk.errors import IllegalTransition, KioskError, SaleRefused
+from kiosk.inputs.keypad import key_for
+from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
+from kiosk.shell.messages import Message, PrinterState, ReaderState, TillBytes, TillLink, TillQuiet
+
+if TYPE_CHECKING:
+    from kiosk.mion.worker import MionWorker
+    from kiosk.shell.desk import Desk
+    from kiosk.shell.devices import Devices
+    from kiosk.shell.ledger import Ledger
+    from kiosk.shell.till import Till
+
+log = logging.getLogger(__name__)
+
+MAX_WAIT_S = 1.0
+"""Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
+KEY_POLL_S = 0.04
+"""How often keys are looked for while nothing else happens.
+
+``pygame.event.wait(timeout)`` looks for events every millisecond, which alone costs a few percent of
+a core (more on a Pi Zero). The loop instead sleeps on a ``threading.Event`` that the edge threads set,
+and looks at the keyboard 25 times a second: a key waits at most 40 ms, unnoticed by a cashier.
+"""
+
+
+@dataclass
+class Parts:
+    """The owners the loop dispatches to (built by :class:`kiosk.shell.app.KioskApp`)."""
+
+    ledger: Ledger
+    worker: MionWorker
+    devices: Devices
+    desk: Desk
+    till: Till | None = None
+    readers: Sequence[PaymentReader] = ()
+
+
+@dataclass
+class Hooks:
+    """Ways for demo mode, tests and systemd to follow the loop without reaching into it."""
+
+    on_frame: Callable[[Frame, Window], None] | None = None
+    """Called after a frame was drawn (screenshots, READY=1)."""
+    on_key: Callable[[pygame.event.Event], bool] | None = None
+    """Demo keys; return True when the key was consumed."""
+    on_idle_loop: Callable[[Any], None] | None = None
+    """Called once per loop iteration with the running kiosk (the headless demo's script, the watchdog)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+class Loop:
+    def __init__(self, register: Register, window: Window, hooks: Hooks, *, owner: object, demo: bool = False) -> None:
+        self.register = register
+        self.window = window
+        self.hooks = hooks
+        self.owner = owner
+        """What ``hooks.on_idle_loop`` is given (the KioskApp)."""
+        self.demo = demo
+        self.queue: queue.Queue[Message] = queue.Queue()
+        self.parts: Parts | None = None
+        self.mion_reachable: bool | None = None
+        self.printer_problem: str | None = None
+        self.reader_problems: dict[str, str] = {}
+        self._offered: OfferedInvoice | None = None
+        self._stop = threading.Event()
+        self._woken = threading.Event()
+
+    # --- from any thread --------------------------------------------------------------------------------
+
+    def post(self, message: Message) -> None:
+        """Hand the loop a message and wake it (thread-safe)."""
+        self.queue.put(message)
+        self._woken.set()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self) -> None:
+        """Ask the loop to end (thread- and signal-safe)."""
+        self._stop.set()
+        self._woken.set()
+
+    # --- the loop ---------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until ``stop()`` (or SIGTERM/SIGINT in the main thread)."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        self.draw()
+        while not self._stop.is_set():
+            events = pygame.event.get()
+            if not events and self.queue.empty():
+                self._woken.wait(min(self._wait_ms() / 1000, KEY_POLL_S))
+                self._woken.clear()
+                events = pygame.event.get()
+            for event in events:
+                self._on_pygame_event(event)
+            self._drain()
+            self.feed(ev.Tick())
+            self.draw()
+            if self.hooks.on_idle_loop is not None:
+                self.hooks.on_idle_loop(self.owner)
+        log.info("kiosk loop ended")
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        self.stop()
+
+    def _wait_ms(self) -> int:
+        now = self.hooks.clock()
+        wait_s = MAX_WAIT_S
+        deadline = self.register.next_deadline(now)
+        if deadline is not None:
+            wait_s = min(wait_s, max(0.0, (deadline - now).total_seconds()))
+        animation_s = self.window.animation_interval_s(self.frame(now))
+        if animation_s is not None:
+            wait_s = min(wait_s, animation_s)
+        # Round up: waking a hair before a deadline would find nothing due yet.
+        return max(1, math.ceil(wait_s * 1000))
+
+    def _on_pygame_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            self.stop()
+        elif event.type == pygame.KEYDOWN:
+            if self.hooks.on_key is not None and self.hooks.on_key(event):
+                return
+            key = key_for(event)
+            if key is not None:
+                self.feed(ev.KeyPressed(key=key))
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                message = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            self.dispatch(message)
+
+    def dispatch(self, message: Message) -> None:
+        """Hand one message to its owner (main thread)."""
+        till = self.parts.till if self.parts is not None else None
+        match message:
+            case TillBytes() | TillQuiet() | TillLink():
+                if till is None:
+                    return
+                # Nothing a till sends may stop the loop: a fault in handling it is logged, and the kiosk goes on.
+                try:
+                    if isinstance(message, TillBytes):
+                        till.on_bytes(message.data)
+                    elif isinstance(message, TillQuiet):
+                        till.on_quiet()
+                    else:
+                        till.on_link(message.connected)
+                except Exception:
+                    log.exception("handling input from the till failed")
+            case PrinterState(problem=problem):
+                if problem != self.printer_problem:
+                    log.warning("printer: %s", problem or "ok again")
+                self.printer_problem = problem
+            case ReaderState(name=name, problem=problem):
+                if problem is None:
+                    self.reader_problems.pop(name, None)
+                else:
+                    log.warning("payment reader %s: %s", name, problem)
+                    self.reader_problems[name] = problem
+            case (ev.KeyPressed() | ev.SaleRequested() | ev.CancelRequested() | ev.SessionCreated()
+                  | ev.SessionLookedUp() | ev.AttemptCreated() | ev.StatusReceived() | ev.RequestFailed()
+                  | ev.PoleUpdated() | ev.Recovered() | ev.Tick()):
+                self._note_reachability(message)
+                self.feed(message)
+            case _:
+                assert_never(message)
+
+    def _note_reachability(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RequestFailed):
+            self.mion_reachable = event.failure is not ev.Failure.UNAVAILABLE
+        elif isinstance(event, ev.SessionCreated | ev.SessionLookedUp | ev.AttemptCreated | ev.StatusReceived):
+            self.mion_reachable = True
+
+    # --- the screen -------------------------------------------------------------------------------------
+
+    def frame(self, now: datetime) -> Frame:
+        till = self.parts.till if self.parts is not None else None
+        status = ShopStatus(mion_reachable=self.mion_reachable, till_connected=None if till is None else till.connected,
+                            printer_problem=self.printer_problem, demo=self.demo)
+        return Frame(view=self.register.view(now), status=status)
+
+    def draw(self) -> None:
+        frame = self.frame(self.hooks.clock())
+        self._offer(frame)
+        if self.window.show(frame) and self.hooks.on_frame is not None:
+            self.hooks.on_frame(frame, self.window)
+
+    def _offer(self, frame: Frame) -> None:
+        """Tell the payment readers which invoice the customer sees, when that changes."""
+        if self.parts is None or not self.parts.readers:
+            return
+        view, sale = frame.view, self.register.sale
+        offered = None
+        if isinstance(view, InvoiceView) and sale is not None and sale.session_id is not None and sale.attempt:
+            offered = OfferedInvoice(reference=sale.reference, session_id=sale.session_id,
+                                     invoice=sale.attempt.invoice, amount_msat=sale.attempt.amount_msat,
+                                     shown_until=sale.shown_until(self.register.timing) or sale.attempt.expires_at)
+        if offered != self._offered:
+            self._offered = offered
+            for reader in self.parts.readers:
+                reader.offer(offered)
+
+    # --- events in, effects out ------------------------------------------------------------------------
+
+    def feed(self, event: ev.Event) -> list[fx.Effect]:
+        """Hand one event to the register and carry out its effects; a refused event is logged."""
+        try:
+            return self.apply(event)
+        except IllegalTransition as exc:
+            log.warning("ignored: %s", exc)
+            return []
+
+    def apply(self, event: ev.Event) -> list[fx.Effect]:
+        """Hand one event to the register and carry out its effects (main thread only).
+
+        Raises:
+            IllegalTransition: the register refused the event (``SaleRefused`` for a sale); nothing changed.
+        """
+        effects = self.register.handle(event, self.hooks.clock())
+        for effect in effects:
+            self._carry_out(effect)
+        return effects
+
+    def _carry_out(self, effect: fx.Effect) -> None:
+        parts = self.parts
+        assert parts is not None, "the loop runs only once its parts are connected"
+        match effect:
+            case fx.RequestSale():
+                try:
+                    parts.desk.open_sale(effect.amount_cents, effect.source)
+                except SaleRefused as refused:
+                    log.info("sale of %d cents not started: %s", effect.amount_cents, refused.reason)
+                except KioskError as exc:
+                    log.error("could not start a sale: %s", exc)
+            case (fx.RecordSale() | fx.RecordSession() | fx.RecordAttempt() | fx.RecordStatus() | fx.RecordPaid()
+                  | fx.RecordEnded()):
+                parts.ledger.record(effect, self.hooks.clock())
+            case fx.SetLight():
+                parts.devices.show(effect.light)
+            case fx.CreateSession() | fx.FindSession() | fx.CreateAttempt() | fx.PollStatus():
+                parts.worker.submit(effect)
+            case _:
+                assert_never(effect)

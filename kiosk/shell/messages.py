@@ -1,0 +1,50 @@
+"""What the edge threads hand the main loop: the register's events and the shell's own messages.
+
+The loop's queue carries these values only, never closures: every kind is matched by name in
+``kiosk.shell.loop``, and a kind the loop does not handle fails the type check (``assert_never``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.core import events as ev
+
+
+@dataclass(frozen=True, slots=True)
+class TillBytes:
+    """Bytes the till wrote (serial reader thread)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TillQuiet:
+    """The till stopped writing for a moment (serial reader thread)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TillLink:
+    """The till's port was opened (True) or lost (False)."""
+
+    connected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterState:
+    """The print worker's word for the shop's indicator ("paper out", ...), None when fine."""
+
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderState:
+    """A payment reader's word for the shop's indicator, None when fine."""
+
+    name: str
+    problem: str | None
+
+
+ShellMessage = TillBytes | TillQuiet | TillLink | PrinterState | ReaderState
+Message = ev.Event | ShellMessage
+"""Anything on the loop's queue."""
