@@ -1,8 +1,28 @@
-"""Shared test setup: no screen, no sound card, no GPIO, no network beyond loopback."""
+"""Shared test setup: no screen, no sound card, no GPIO, no network beyond loopback; and the fake
+clocks and the polling wait that tests across the suite share (as fixtures)."""
+
+from __future__ import annotations
 
 import os
+
+import pytest
+from clocks import FakeClock, FakeMonotonic, Wait, wait_until
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_monotonic() -> FakeMonotonic:
+    return FakeMonotonic()
+
+
+@pytest.fixture
+def wait() -> Wait:
+    return wait_until

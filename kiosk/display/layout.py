@@ -105,14 +105,6 @@ def columns(area: pygame.Rect, weights: Sequence[float], *, gap: int = 0) -> lis
     return [pygame.Rect(r.top, r.left, r.height, r.width) for r in stack(flipped, weights, gap=gap)]
 
 
-def centered_square(area: pygame.Rect, side: int | None = None) -> pygame.Rect:
-    """The largest (or a ``side``-sized) square centred in ``area``."""
-    s = min(area.width, area.height) if side is None else side
-    square = pygame.Rect(0, 0, s, s)
-    square.center = area.center
-    return square
-
-
 @dataclass(frozen=True, slots=True)
 class InvoiceLayout:
     """Where the invoice screen puts the QR and each detail."""

@@ -116,10 +116,6 @@ class QrCache:
             self._matrices.move_to_end(payload)
         return found
 
-    def module_px_for(self, invoice: str, side_px: int) -> int:
-        """The largest whole pixels per module that fit ``side_px`` (at least 1)."""
-        return max(1, side_px // self.matrix(invoice).size)
-
     def surface(self, invoice: str, module_px: int) -> pygame.Surface:
         """The code for ``invoice`` at ``module_px`` pixels per module, quiet zone included."""
         key = (qr_payload(invoice), module_px)

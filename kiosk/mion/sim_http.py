@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
+import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from kiosk.mion.sim_state import JsonDict, SimRefusal
-
-if TYPE_CHECKING:
-    from kiosk.mion.simulator import MionSimulator
+from kiosk.mion.sim_state import JsonDict, SimRefusal, SimState
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,29 @@ class Route:
         return values
 
 
+class SimulatorHost(Protocol):
+    """What the handler uses of :class:`kiosk.mion.simulator.MionSimulator` (its owner)."""
+
+    api_key: str
+    auth_header: str
+    auth_scheme: str
+    hang_s: float
+    _state: SimState
+    _routes: list[Route]
+    _stopping: threading.Event
+
+    def mark_paid(self, session_id: str | None = None) -> str: ...
+    def fail_next(self, n: int, mode: str) -> None: ...
+    def set_latency(self, seconds: float) -> None: ...
+    def set_offline(self, offline: bool) -> None: ...
+    def sessions(self) -> list[JsonDict]: ...
+    def _take_failure(self) -> str | None: ...
+    def _latency_s(self) -> float: ...
+    def _retry_after_date(self, seconds: int) -> str: ...
+    def _connection_opened(self, conn: socket.socket) -> None: ...
+    def _connection_closed(self, conn: socket.socket) -> None: ...
+
+
 class SimHandler(BaseHTTPRequestHandler):
     """One connection to the simulator (HTTP/1.1 keep-alive, like a real API)."""
 
@@ -73,7 +95,7 @@ class SimHandler(BaseHTTPRequestHandler):
     server_version = "MionSimulator/1"
     timeout = 30  # an idle keep-alive connection is closed after this many seconds
     disable_nagle_algorithm = True  # headers and body go out in two writes; do not wait for an ACK between
-    sim: MionSimulator  # set on a subclass by the simulator
+    sim: SimulatorHost  # set on a subclass by the simulator
 
     def setup(self) -> None:
         super().setup()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pygame
 import pytest
+from clocks import FakeMonotonic
 
 from kiosk.config import DisplaySettings
 from kiosk.core.view import Frame, InvoiceView, PreparingView, ShopStatus
@@ -16,27 +17,19 @@ from kiosk.display.window import Window
 from kiosk.errors import DisplayError
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock(fake_monotonic: FakeMonotonic) -> FakeMonotonic:
+    return fake_monotonic
 
 
-def _window(clock: FakeClock, *, rotate: int = 0, size: tuple[int, int] = (800, 480),
+def _window(clock: FakeMonotonic, *, rotate: int = 0, size: tuple[int, int] = (800, 480),
             lang: str = "en") -> Window:
     settings = DisplaySettings(fullscreen=False, width=size[0], height=size[1], rotate=rotate)
     return Window(settings, lang, clock=clock)
 
 
 @pytest.fixture
-def window(clock: FakeClock) -> Iterator[Window]:
+def window(clock: FakeMonotonic) -> Iterator[Window]:
     w = _window(clock)
     w.open()
     yield w
@@ -54,7 +47,7 @@ def _tick(frame: Frame, seconds_left: int) -> Frame:
     return dataclasses.replace(frame, view=dataclasses.replace(frame.view, seconds_left=seconds_left))
 
 
-def test_unchanged_frame_is_not_redrawn(window: Window, clock: FakeClock) -> None:
+def test_unchanged_frame_is_not_redrawn(window: Window, clock: FakeMonotonic) -> None:
     frame = sample_frame("invoice")
     assert window.show(frame) is True
     clock.now += 5
@@ -63,7 +56,7 @@ def test_unchanged_frame_is_not_redrawn(window: Window, clock: FakeClock) -> Non
     assert (window.full_draws, window.partial_draws) == (1, 0)
 
 
-def test_countdown_tick_repaints_only_the_ring(window: Window, clock: FakeClock) -> None:
+def test_countdown_tick_repaints_only_the_ring(window: Window, clock: FakeMonotonic) -> None:
     frame = sample_frame("invoice")
     window.show(frame)
     screen = _screen()
@@ -84,7 +77,7 @@ def test_other_changes_redraw_everything(window: Window) -> None:
 
 
 @pytest.mark.parametrize("rotate", [0, 90, 180, 270])
-def test_partial_update_matches_a_full_redraw(rotate: int, clock: FakeClock, tmp_path: Path) -> None:
+def test_partial_update_matches_a_full_redraw(rotate: int, clock: FakeMonotonic, tmp_path: Path) -> None:
     frame = sample_frame("invoice")
     ticked = _tick(frame, 42)
     w = _window(clock, rotate=rotate)
@@ -103,7 +96,7 @@ def test_partial_update_matches_a_full_redraw(rotate: int, clock: FakeClock, tmp
     assert partial == full
 
 
-def test_rotation_gives_a_portrait_surface(clock: FakeClock) -> None:
+def test_rotation_gives_a_portrait_surface(clock: FakeMonotonic) -> None:
     w = _window(clock, rotate=90)
     w.open()
     try:
@@ -113,7 +106,7 @@ def test_rotation_gives_a_portrait_surface(clock: FakeClock) -> None:
         w.close()
 
 
-def test_animation_redraws_when_due_and_not_before(window: Window, clock: FakeClock) -> None:
+def test_animation_redraws_when_due_and_not_before(window: Window, clock: FakeMonotonic) -> None:
     frame = sample_frame("checking")
     assert window.animation_interval_s(frame) == pytest.approx(0.1)
     assert window.animation_interval_s(sample_frame("invoice")) is None
@@ -142,7 +135,7 @@ def test_save_png_writes_the_screen(window: Window, tmp_path: Path) -> None:
     assert image.get_at((3, 3))[:3] == (21, 128, 61)
 
 
-def test_no_display_gives_a_one_line_display_error(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_display_gives_a_one_line_display_error(clock: FakeMonotonic, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SDL_VIDEODRIVER", "no-such-driver")
     w = _window(clock)
     with pytest.raises(DisplayError) as info:
@@ -150,19 +143,19 @@ def test_no_display_gives_a_one_line_display_error(clock: FakeClock, monkeypatch
     assert "no-such-driver" in str(info.value) and "\n" not in str(info.value)
 
 
-def test_using_a_closed_window_is_a_display_error(clock: FakeClock) -> None:
+def test_using_a_closed_window_is_a_display_error(clock: FakeMonotonic) -> None:
     w = _window(clock)
     with pytest.raises(DisplayError):
         w.show(sample_frame("idle"))
     w.close()  # closing an unopened window is harmless
 
 
-def test_unknown_language_is_refused_at_construction(clock: FakeClock) -> None:
+def test_unknown_language_is_refused_at_construction(clock: FakeMonotonic) -> None:
     with pytest.raises(ValueError, match="'xx'"):
         Window(DisplaySettings(), "xx", clock=clock)
 
 
-def test_missing_logo_falls_back_to_the_shop_name(clock: FakeClock, tmp_path: Path) -> None:
+def test_missing_logo_falls_back_to_the_shop_name(clock: FakeMonotonic, tmp_path: Path) -> None:
     w = Window(DisplaySettings(fullscreen=False, width=800, height=480), "en", clock=clock,
                logo_path=str(tmp_path / "missing.png"))
     w.open()
@@ -173,7 +166,7 @@ def test_missing_logo_falls_back_to_the_shop_name(clock: FakeClock, tmp_path: Pa
         w.close()
 
 
-def test_logo_png_replaces_the_shop_name(clock: FakeClock, tmp_path: Path) -> None:
+def test_logo_png_replaces_the_shop_name(clock: FakeMonotonic, tmp_path: Path) -> None:
     logo = pygame.Surface((300, 100))
     logo.fill((200, 30, 30))
     path = tmp_path / "logo.png"

@@ -6,10 +6,11 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clocks import wait_until
 
 from kiosk.config import PosSettings
 from kiosk.errors import ConfigError
@@ -17,14 +18,6 @@ from kiosk.inputs.serial_link import SerialLink, next_backoff_s
 
 MAX_BACKOFF_S = 0.2
 
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 class Till:
@@ -115,12 +108,12 @@ def test_bytes_flow_both_ways(till: Till) -> None:
     assert link.write(b"early") is False  # not connected yet: nothing sent, caller keeps it
     link.start()
     try:
-        assert wait_for(lambda: link.connected)
+        assert wait_until(lambda: link.connected)
         till.send(b"SALE 1250 R1\r\n\x00\xff")
         assert recorder.received(16) == b"SALE 1250 R1\r\n\x00\xff"
         assert link.write(b"OK SALE ref=R1 amount=1250\r\n") is True
         assert till.receive(28) == b"OK SALE ref=R1 amount=1250\r\n"
-        assert wait_for(lambda: recorder.idles == 1)  # the line went quiet after the data
+        assert wait_until(lambda: recorder.idles == 1)  # the line went quiet after the data
     finally:
         link.stop()
     assert recorder.states == [True, False]
@@ -132,14 +125,14 @@ def test_unplug_and_replug_reconnects_within_the_backoff_bound(till: Till) -> No
     link = make_link(str(till.link_path), recorder)
     link.start()
     try:
-        assert wait_for(lambda: recorder.states == [True])
+        assert wait_until(lambda: recorder.states == [True])
         till.unplug()
-        assert wait_for(lambda: recorder.states == [True, False])
+        assert wait_until(lambda: recorder.states == [True, False])
         assert link.write(b"lost") is False
         time.sleep(6 * MAX_BACKOFF_S)  # long enough for the backoff to reach its ceiling
         till.plug_in()
         replugged = time.monotonic()
-        assert wait_for(lambda: recorder.states == [True, False, True])
+        assert wait_until(lambda: recorder.states == [True, False, True])
         # Bounded: the next try comes within max_backoff_s (plus scheduling slack).
         assert time.monotonic() - replugged < MAX_BACKOFF_S + 0.3
         till.send(b"PING\r\n")
@@ -154,7 +147,7 @@ def test_the_port_is_opened_exclusively(till: Till) -> None:
     intruder = make_link(str(till.link_path), second)
     holder.start()
     try:
-        assert wait_for(lambda: holder.connected)
+        assert wait_until(lambda: holder.connected)
         intruder.start()
         time.sleep(0.3)
         assert second.states == [] and not intruder.connected
@@ -179,7 +172,7 @@ def test_pyserial_urls_work(till: Till) -> None:
     link = make_link("loop://", recorder)
     link.start()
     try:
-        assert wait_for(lambda: link.connected)
+        assert wait_until(lambda: link.connected)
         assert link.write(b"PING\r\n")
         assert recorder.received(6) == b"PING\r\n"  # loop:// echoes what is written
     finally:
@@ -197,11 +190,11 @@ def test_a_failing_callback_does_not_stop_the_link(till: Till) -> None:
                       on_connection=lambda up: None, min_backoff_s=0.05, max_backoff_s=0.2)
     link.start()
     try:
-        assert wait_for(lambda: link.connected)
+        assert wait_until(lambda: link.connected)
         till.send(b"A")
-        assert wait_for(lambda: seen == [b"A"])
+        assert wait_until(lambda: seen == [b"A"])
         till.send(b"B")
-        assert wait_for(lambda: seen == [b"A", b"B"])
+        assert wait_until(lambda: seen == [b"A", b"B"])
         assert link.connected
     finally:
         link.stop()

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from clocks import wait_until
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
@@ -37,14 +38,6 @@ def open_light(factory: MockFactory, **settings: object) -> StatusLight:
 def states(factory: MockFactory, pin: int) -> list[bool]:
     return [bool(s.state) for s in factory.pin(pin).states]
 
-
-def wait_until(predicate: object, timeout_s: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.005)
-    raise AssertionError("condition not reached in time")
 
 
 def test_idle_light_is_off_and_off_pattern_keeps_it_off(factory: MockFactory) -> None:
@@ -83,7 +76,7 @@ def test_paid_is_solid_then_off_by_itself(factory: MockFactory) -> None:
     factory.pin(17).clear_states()
     light.show(Light.PAID)
     assert factory.pin(17).state
-    wait_until(lambda: len(factory.pin(17).states) == 3)
+    assert wait_until(lambda: len(factory.pin(17).states) == 3, 2.0)
     factory.pin(17).assert_states_and_times([(0.0, False), (0.0, True), (0.2, False)])
     time.sleep(0.1)
     assert states(factory, 17) == [False, True, False]  # and it stays off
@@ -105,7 +98,7 @@ def test_active_low_inverts_every_level(factory: MockFactory) -> None:
     assert factory.pin(17).state  # off = high
     light.show(Light.PAID)
     assert not factory.pin(17).state  # lit = low
-    wait_until(lambda: bool(factory.pin(17).state))
+    assert wait_until(lambda: bool(factory.pin(17).state), 2.0)
     light.close()
 
 
@@ -114,7 +107,7 @@ def test_buzzer_beeps_twice_on_paid(factory: MockFactory) -> None:
     buzzer.open()
     factory.pin(18).clear_states()
     buzzer.beep_paid()
-    wait_until(lambda: len(factory.pin(18).states) == 5)
+    assert wait_until(lambda: len(factory.pin(18).states) == 5, 2.0)
     assert states(factory, 18) == [False, True, False, True, False]
     assert factory.pin(18).states[2].timestamp == pytest.approx(PAID_BEEP_S[0], abs=0.05)
     buzzer.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from clocks import wait_until
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -195,7 +196,7 @@ def test_network_printer_gets_the_job_after_a_paper_check() -> None:
         printer.open()
         printer.print_receipt(receipt)
         printer.close()
-        _wait_for(lambda: fake.data().endswith(b"\x1dV\x00"))
+        assert wait_until(lambda: fake.data().endswith(b"\x1dV\x00"), 2.0)
         assert fake.data() == FakeNetworkPrinter.PAPER_QUERY + render_receipt(receipt)
 
 
@@ -216,7 +217,7 @@ def test_silent_network_printer_is_unknown_and_asked_only_once() -> None:
         assert printer.paper_status() is PaperStatus.UNKNOWN
         printer.print_receipt(receipt_for(58))  # unknown paper does not stop printing
         printer.close()
-        _wait_for(lambda: fake.data().endswith(b"\x1dV\x00"))
+        assert wait_until(lambda: fake.data().endswith(b"\x1dV\x00"), 2.0)
         assert fake.data().count(FakeNetworkPrinter.PAPER_QUERY) == 1
 
 
@@ -227,16 +228,6 @@ def test_network_printer_that_is_off_is_offline() -> None:
     with pytest.raises(PrinterOffline):
         printer.open()
 
-
-def _wait_for(predicate: object, timeout_s: float = 2.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.mark.hardware
