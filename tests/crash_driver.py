@@ -76,7 +76,7 @@ class Player:
                 app.stop()
             return
         if reference is None:
-            app.desk.open_sale(self._rng.randint(1, 5000), SaleSource.KEYPAD)
+            app.open_sale(self._rng.randint(1, 5000), SaleSource.KEYPAD)
             return
         if not isinstance(register.view(app.now()), InvoiceView):
             return

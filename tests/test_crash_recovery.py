@@ -29,6 +29,7 @@ from typing import Self
 import pytest
 
 from kiosk.config import Settings
+from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.view import InvoiceView
 from kiosk.mion.client import MionClient
@@ -251,10 +252,10 @@ def test_a_payment_after_cancel_is_found_after_a_restart(simulator: MionSimulato
     (power cut, update), and then the customer's payment landed within the grace."""
     settings = crash_settings(simulator.base_url, tmp_path)
     with running_kiosk(settings, tmp_path) as app:
-        reference = app.desk.open_sale(700, SaleSource.KEYPAD)
+        reference = app.open_sale(700, SaleSource.KEYPAD)
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
         session_id = app.register.sale.session_id  # type: ignore[union-attr]
-        app.desk.cancel_sale(reference)
+        app.feed(ev.CancelRequested(reference=reference))
     assert session_id is not None
     simulator.mark_paid(session_id)
 
@@ -278,7 +279,7 @@ def test_one_paid_sale_writes_a_few_pages_to_the_journal(simulator: MionSimulato
             assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
         assert wal.stat().st_size == 0
         for _ in range(sales):
-            reference = app.desk.open_sale(1250, SaleSource.KEYPAD)
+            reference = app.open_sale(1250, SaleSource.KEYPAD)
             drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
             time.sleep(0.5)  # a few polls while the customer scans
             simulator.mark_paid(app.register.sale.session_id)  # type: ignore[union-attr]

@@ -101,7 +101,7 @@ def test_a_fault_at_any_step_costs_no_second_session_and_no_false_paid(
         watcher.injector = injector = FaultInjector(app.worker, simulator, step=step, fault=fault)
         assert app.loop.parts is not None
         app.loop.parts.worker = injector  # type: ignore[assignment]
-        reference = app.desk.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
+        reference = app.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
 
         # The fault is met and recovered from: the invoice is on screen and the sale still unpaid.
         drive(app, lambda a: injector.done and bool(watcher.failures_seen) and invoice_on_screen(a)
@@ -125,7 +125,7 @@ def test_faults_at_every_request_in_a_row_still_end_in_one_session(
     settings = settings_for(simulator, tmp_path)
     simulator.fail_next(2, fault)
     with running_kiosk(settings, tmp_path, Hooks(on_frame=watcher.on_frame, clock=clock)) as app:
-        reference = app.desk.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
+        reference = app.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
         drive(app, invoice_on_screen, step=watcher.step, timeout_s=15)
         record = finish_paid(app, watcher, simulator, tmp_path)
     assert record.phase is Phase.PAID
@@ -152,7 +152,7 @@ def test_a_payment_after_cancel_is_recorded_late_and_printed_once(
     watcher = Watcher(simulator)
     settings = settings_for(simulator, tmp_path)
     with running_kiosk(settings, tmp_path, Hooks(on_frame=watcher.on_frame, clock=clock)) as app:
-        reference = app.desk.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
+        reference = app.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
         drive(app, invoice_on_screen, step=watcher.step)
         sale = app.register.sale
         assert sale is not None and sale.session_id is not None
@@ -172,7 +172,7 @@ def test_a_payment_after_the_session_expired_is_recorded_late_and_printed_once(
     watcher = Watcher(simulator)
     settings = settings_for(simulator, tmp_path)
     with running_kiosk(settings, tmp_path, Hooks(on_frame=watcher.on_frame, clock=clock)) as app:
-        reference = app.desk.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
+        reference = app.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
         drive(app, invoice_on_screen, step=watcher.step)
         sale = app.register.sale
         assert sale is not None and sale.session_id is not None
@@ -201,7 +201,7 @@ def test_a_create_mion_handles_late_still_gives_one_session(
                                                     latency_s=2.0, hold_s=0.3)
         assert app.loop.parts is not None
         app.loop.parts.worker = injector  # type: ignore[assignment]
-        reference = app.desk.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
+        reference = app.open_sale(AMOUNT_CENTS, SaleSource.KEYPAD)
         drive(app, invoice_on_screen, step=watcher.step, timeout_s=6)
         time.sleep(2.0)  # the held create is handled now
     assert simulator.session_count_for(reference) == 1

@@ -3,7 +3,7 @@
 These are the sales the running kiosk would recover at start-up (``kiosk.shell.recovery``): every
 unfinished one, and every one that ended unpaid after showing an invoice within its late-payment
 grace. Paid ones are recorded as paid with the same receipt copies and till message the running
-kiosk queues (``kiosk.shell.outcomes``), exactly once: the journal refuses a second payment record.
+kiosk queues (``kiosk.shell.ledger.paid_outputs``), exactly once: the journal refuses a second payment record.
 Unfinished ones past their session's end that Mion confirms unpaid are ended as expired; the rest
 are left for the running kiosk.
 """
@@ -17,9 +17,9 @@ from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.errors import MionError
-from kiosk.inputs.till_protocol import PaidSale
+from kiosk.inputs.till_protocol import PaidSale, protocol_class
 from kiosk.mion.client import MionClient
-from kiosk.shell.outcomes import ended_message, paid_outputs
+from kiosk.shell.ledger import paid_outputs
 from kiosk.shell.recovery import read_recoverable
 from kiosk.store.journal import Journal
 
@@ -68,9 +68,9 @@ def _check(settings: Settings, client: MionClient, journal: Journal, sale: ev.Re
         amount_msat = sale.last_attempt.amount_msat if sale.last_attempt is not None else None
         paid = PaidSale(reference=sale.reference, session_id=session_id, paid_at=status.paid_at,
                         amount_msat=amount_msat, late=True)
-        outputs = paid_outputs(settings, paid)
+        copies, line = paid_outputs(settings, paid, protocol_class(settings))
         journal.mark_paid(sale.reference, paid_at=status.paid_at, amount_msat=amount_msat, late=True, at=now,
-                          print_copies=outputs.print_copies, till_line=outputs.till_message)
+                          print_copies=copies, till_line=line)
         return f"paid at {status.paid_at.isoformat()}" + (" (late, after it ended)" if sale.ended else "")
     if sale.ended:
         return f"ended {_phase_of(journal, sale.reference)}, still unpaid (Mion status {status.status})"
@@ -81,8 +81,9 @@ def _check(settings: Settings, client: MionClient, journal: Journal, sale: ev.Re
 
 
 def _end(settings: Settings, journal: Journal, reference: str, now: datetime, detail: str) -> None:
+    protocol = protocol_class(settings)
     journal.end_sale(reference, Phase.EXPIRED, now, detail=detail,
-                     till_line=ended_message(settings, reference, Phase.EXPIRED, detail))
+                     till_line=None if protocol is None else protocol.ended_message(reference, Phase.EXPIRED, detail))
 
 
 def _phase_of(journal: Journal, reference: str) -> str:

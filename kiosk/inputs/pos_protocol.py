@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kiosk.core.model import Phase
+from kiosk.inputs.till_protocol import PaidSale
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +295,20 @@ def event_cancelled(reference: str) -> str:
 def event_error(reference: str, reason: str) -> str:
     """The sale ended in an error; the rest of the line is a human-readable reason."""
     return _with_text(["EVENT", "ERROR", *_fields({"ref": reference})], reason)
+
+
+def event_for_payment(paid: PaidSale) -> str:
+    """``EVENT PAID`` for a payment, as the till seam asks for it."""
+    return event_paid(paid.reference, paid.session_id, paid.paid_at, (paid.amount_msat or 0) // 1000)
+
+
+def event_for_ending(reference: str, phase: Phase, detail: str | None) -> str:
+    """The event for a sale that ended unpaid, as the till seam asks for it."""
+    if phase is Phase.EXPIRED:
+        return event_expired(reference)
+    if phase is Phase.CANCELLED:
+        return event_cancelled(reference)
+    return event_error(reference, detail or phase.value)
 
 
 def format_time(moment: datetime) -> str:

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
 from kiosk import __version__
 from kiosk.config import Settings
 from kiosk.core import events as ev
-from kiosk.core.model import Phase
 from kiosk.errors import SaleRefused
 from kiosk.inputs import pos_protocol
 from kiosk.inputs.pos_protocol import (
@@ -42,7 +40,7 @@ from kiosk.inputs.pos_protocol import (
     reply_error,
     reply_ok,
 )
-from kiosk.inputs.till_protocol import PaidSale, SaleDesk, TillProtocol
+from kiosk.inputs.till_protocol import SaleDesk, TillProtocol
 from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
@@ -142,18 +140,6 @@ class LineTill(TillProtocol):
     def reset(self) -> None:
         self.service.reset()
 
-    @classmethod
-    def invoice_message(cls, reference: str, amount_sat: int, shown_until: datetime) -> str | None:
-        return pos_protocol.event_invoice(reference, amount_sat, shown_until)
-
-    @classmethod
-    def paid_message(cls, paid: PaidSale) -> str | None:
-        return pos_protocol.event_paid(paid.reference, paid.session_id, paid.paid_at, (paid.amount_msat or 0) // 1000)
-
-    @classmethod
-    def ended_message(cls, reference: str, phase: Phase, detail: str | None) -> str | None:
-        if phase is Phase.EXPIRED:
-            return pos_protocol.event_expired(reference)
-        if phase is Phase.CANCELLED:
-            return pos_protocol.event_cancelled(reference)
-        return pos_protocol.event_error(reference, detail or phase.value)
+    invoice_message = staticmethod(pos_protocol.event_invoice)
+    paid_message = staticmethod(pos_protocol.event_for_payment)
+    ended_message = staticmethod(pos_protocol.event_for_ending)

@@ -11,8 +11,8 @@ and calls the protocol on the main thread only, so a protocol never needs a lock
 A protocol asks for sales through a :class:`SaleDesk` (synchronous: the answer is known before the
 reply is written) or hands the register an event through ``post``. What it tells the till about a
 sale's outcome (invoice shown, paid, ended) is a *message*: text that the journal queues in the same
-write as the fact it reports, and that the till link sends once it can. Messages are class methods, so
-``kiosk reconcile`` can word them without a link.
+write as the fact it reports, and that the till link sends once it can. Messages are static methods,
+so ``kiosk reconcile`` can word them without a link.
 
 The contract, in the manner of a pin factory's:
 
@@ -106,18 +106,19 @@ class TillProtocol(abc.ABC):
     def reset(self) -> None:
         """The link was (re)opened: forget any half-received input."""
 
-    @classmethod
-    def invoice_message(cls, reference: str, amount_sat: int, shown_until: datetime) -> str | None:
-        """The message for an invoice put on screen; None: not told."""
+    @staticmethod
+    def invoice_message(reference: str, sat: int, expires_at: datetime) -> str | None:
+        """The message for an invoice put on screen for ``sat`` sats until ``expires_at`` (when the
+        customer stops seeing it); None: not told."""
         return None
 
-    @classmethod
-    def paid_message(cls, paid: PaidSale) -> str | None:
+    @staticmethod
+    def paid_message(paid: PaidSale) -> str | None:
         """The message for a payment; None: not told."""
         return None
 
-    @classmethod
-    def ended_message(cls, reference: str, phase: Phase, detail: str | None) -> str | None:
+    @staticmethod
+    def ended_message(reference: str, phase: Phase, detail: str | None) -> str | None:
         """The message for a sale that ended unpaid (expired, cancelled, blocked, error); None: not told."""
         return None
 

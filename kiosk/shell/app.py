@@ -18,6 +18,7 @@ from typing import Self
 from kiosk.config import Settings
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
+from kiosk.core.model import SaleSource
 from kiosk.core.register import Register
 from kiosk.core.sale import Timing
 from kiosk.core.view import Frame
@@ -26,7 +27,6 @@ from kiosk.display.window import Window
 from kiosk.inputs.payment_reader import PaymentReader
 from kiosk.mion.client import MionClient
 from kiosk.mion.worker import MionWorker
-from kiosk.shell.desk import Desk
 from kiosk.shell.devices import Devices
 from kiosk.shell.ledger import Ledger
 from kiosk.shell.loop import Hooks, Loop, Parts
@@ -67,8 +67,6 @@ class KioskApp:
         self.window = Window(settings.display, settings.shop.language, logo_path=settings.shop.logo or None)
         self.loop = Loop(self.register, self.window, self.hooks, owner=self, demo=demo)
         self.journal = Journal(state_dir / "journal.sqlite3")
-        self.desk = Desk(self.journal, self.register, self.loop.apply, terminal_id=settings.shop.terminal_id,
-                         clock=self.now)
         self.devices = Devices(settings, self.journal, self.loop.post)
         self.till: Till | None = None
         self.worker: MionWorker | None = None
@@ -94,24 +92,21 @@ class KioskApp:
         self.devices.open()
         stack.callback(self.devices.close)
         if self.settings.pos.enabled:
-            self.till = Till(self.settings, self.journal, self.desk, self.loop.post, clock=self.now)
+            self.till = Till(self.settings, self.journal, self.register, self.loop.apply, self.loop.post,
+                             clock=self.now)
             self.till.start()
             stack.callback(self.till.stop)
         for reader in self._readers:
             reader.start()
             stack.callback(reader.stop)
-        ledger = Ledger(self.settings, self.journal, self.devices, flush_till=self._flush_till)
-        self.loop.parts = Parts(ledger=ledger, worker=self.worker, devices=self.devices, desk=self.desk,
-                                till=self.till, readers=self._readers)
+        ledger = Ledger(self.settings, self.journal, self.devices, self.till)
+        self.loop.parts = Parts(journal=self.journal, ledger=ledger, worker=self.worker, devices=self.devices,
+                                terminal_id=self.settings.shop.terminal_id, till=self.till, readers=self._readers)
         self._recover()  # before anything else can start a sale
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
-
-    def _flush_till(self) -> None:
-        if self.till is not None:
-            self.till.flush()
 
     def _recover(self) -> None:
         """Hand the register every sale the journal holds as unfinished, and every ended sale whose
@@ -143,6 +138,10 @@ class KioskApp:
 
     def now(self) -> datetime:
         return self.hooks.clock()
+
+    def open_sale(self, amount_cents: int, source: SaleSource) -> str:
+        """Start a sale as the keypad would (a fresh reference); main thread only."""
+        return self.loop.open_sale(amount_cents, source)
 
     def feed(self, event: ev.Event) -> list[fx.Effect]:
         """Hand one event to the register and carry out its effects (main thread only)."""

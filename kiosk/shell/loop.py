@@ -28,6 +28,7 @@ import pygame
 
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
+from kiosk.core.model import SaleSource
 from kiosk.core.register import Register
 from kiosk.core.view import Frame, InvoiceView, ShopStatus
 from kiosk.display.window import Window
@@ -38,10 +39,10 @@ from kiosk.shell.messages import Message, PrinterState, ReaderState, TillBytes, 
 
 if TYPE_CHECKING:
     from kiosk.mion.worker import MionWorker
-    from kiosk.shell.desk import Desk
     from kiosk.shell.devices import Devices
     from kiosk.shell.ledger import Ledger
     from kiosk.shell.till import Till
+    from kiosk.store.journal import Journal
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,11 @@ and looks at the keyboard 25 times a second: a key waits at most 40 ms, unnotice
 class Parts:
     """The owners the loop dispatches to (built by :class:`kiosk.shell.app.KioskApp`)."""
 
+    journal: Journal
     ledger: Ledger
     worker: MionWorker
     devices: Devices
-    desk: Desk
+    terminal_id: str
     till: Till | None = None
     readers: Sequence[PaymentReader] = ()
 
@@ -261,13 +263,25 @@ class Loop:
             self._carry_out(effect)
         return effects
 
+    def open_sale(self, amount_cents: int, source: SaleSource) -> str:
+        """Give a sale from the keypad or the pole a fresh reference and hand it to the register.
+
+        Raises:
+            SaleRefused: the register refused it; nothing changed.
+            StoreError: the journal could not draw a reference.
+        """
+        assert self.parts is not None
+        reference = self.parts.journal.next_reference(self.parts.terminal_id, self.hooks.clock().astimezone().date())
+        self.apply(ev.SaleRequested(reference=reference, amount_cents=amount_cents, source=source))
+        return reference
+
     def _carry_out(self, effect: fx.Effect) -> None:
         parts = self.parts
         assert parts is not None, "the loop runs only once its parts are connected"
         match effect:
             case fx.RequestSale():
                 try:
-                    parts.desk.open_sale(effect.amount_cents, effect.source)
+                    self.open_sale(effect.amount_cents, effect.source)
                 except SaleRefused as refused:
                     log.info("sale of %d cents not started: %s", effect.amount_cents, refused.reason)
                 except KioskError as exc:
@@ -276,7 +290,8 @@ class Loop:
                   | fx.RecordEnded()):
                 parts.ledger.record(effect, self.hooks.clock())
             case fx.SetLight():
-                parts.devices.show(effect.light)
+                if parts.devices.light is not None:
+                    parts.devices.light.show(effect.light)
             case fx.CreateSession() | fx.FindSession() | fx.CreateAttempt() | fx.PollStatus():
                 parts.worker.submit(effect)
             case _:

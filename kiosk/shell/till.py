@@ -4,7 +4,10 @@ Theory of operation
 -------------------
 The serial reader thread only posts what happened (:class:`~kiosk.shell.messages.TillBytes`,
 ``TillQuiet``, ``TillLink``); the loop hands each back here on the main thread. The protocol
-(:mod:`kiosk.inputs.till_protocol`) turns bytes into replies and sale requests through the desk.
+(:mod:`kiosk.inputs.till_protocol`) turns bytes into replies, and sale requests into calls on
+this class, which is the till's :class:`~kiosk.inputs.till_protocol.SaleDesk`: it refuses a
+reference the journal already holds and hands the sale to the register (through ``apply``), whose
+rules decide the rest (amount range, busy or replace); a refusal changes nothing.
 
 Event messages (invoice shown, paid, ended) are queued in the journal by the ledger, in the same
 write as the fact they report, and :meth:`Till.flush` sends them oldest first while the link is up;
@@ -19,25 +22,38 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kiosk.config import Settings
+from kiosk.core import effects as fx
+from kiosk.core import events as ev
+from kiosk.core.model import SaleSource
+from kiosk.core.register import Register
+from kiosk.errors import SaleRefused, StoreError
 from kiosk.inputs.serial_link import SerialLink
-from kiosk.inputs.till_protocol import SaleDesk, TillProtocol, protocol_class
+from kiosk.inputs.till_protocol import TillProtocol, protocol_class
 from kiosk.shell.messages import Message, TillBytes, TillLink, TillQuiet
 from kiosk.store.journal import Journal
+from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
 
 
-class Till:
-    """The till link and its protocol. Built only when ``[pos] enabled``."""
+Apply = Callable[[ev.Event], list[fx.Effect]]
+"""Hand the register an event and carry out its effects; raises the register's refusals."""
 
-    def __init__(self, settings: Settings, journal: Journal, desk: SaleDesk, post: Callable[[Message], None], *,
-                 clock: Callable[[], datetime]) -> None:
+
+class Till:
+    """The till link, its protocol and its desk. Built only when ``[pos] enabled``."""
+
+    def __init__(self, settings: Settings, journal: Journal, register: Register, apply: Apply,
+                 post: Callable[[Message], None], *, clock: Callable[[], datetime]) -> None:
         protocol = protocol_class(settings)
         assert protocol is not None, "a till is built only when [pos] enabled"
         self._journal = journal
+        self._register = register
+        self._apply = apply
         self._clock = clock
+        self._terminal_id = settings.shop.terminal_id
         self._holding = False
-        self.protocol: TillProtocol = protocol(settings, desk, post)
+        self.protocol: TillProtocol = protocol(settings, self, post)
         quiet = protocol.quiet_after_s
         self._link = SerialLink(settings.pos, on_data=lambda data: post(TillBytes(data)),
                                 on_connection=lambda connected: post(TillLink(connected)),
@@ -78,6 +94,38 @@ class Till:
         if connected:
             self.protocol.reset()
             self.flush()
+
+    # --- the desk (SaleDesk) ------------------------------------------------------------------------------
+
+    def start_sale(self, amount_cents: int, reference: str | None) -> str:
+        journal = self._journal
+        if reference is not None and journal.get(reference) is not None:
+            raise SaleRefused("DUPLICATE_REFERENCE", f"reference {reference} was already used for a sale")
+        try:
+            if reference is None:
+                reference = journal.next_reference(self._terminal_id, self._clock().astimezone().date())
+            self._apply(ev.SaleRequested(reference=reference, amount_cents=amount_cents, source=SaleSource.POS))
+        except StoreError as exc:
+            log.error("could not record a sale from the till: %s", exc)
+            raise SaleRefused("UNAVAILABLE", "the kiosk cannot record sales right now") from exc
+        if self._register.open_reference != reference:
+            raise SaleRefused("UNAVAILABLE", "the kiosk could not start the sale")
+        return reference
+
+    def cancel_sale(self, reference: str | None) -> str:
+        open_reference = self._register.open_reference
+        if reference is None or reference == open_reference:
+            if open_reference is None:
+                raise SaleRefused("NO_SALE", "no sale is open")
+            self._apply(ev.CancelRequested(reference=open_reference))
+            return open_reference
+        if self._journal.get(reference) is None:
+            raise SaleRefused("UNKNOWN_REFERENCE", f"no sale has reference {reference}")
+        raise SaleRefused("FINISHED", f"sale {reference} has already ended")
+
+    def sale_state(self, reference: str | None) -> SaleRecord | None:
+        reference = reference or self._register.open_reference
+        return None if reference is None else self._journal.get(reference)
 
     # --- events out -------------------------------------------------------------------------------------
 

@@ -148,7 +148,8 @@ class Journal(Outboxes):
     # --- sales --------------------------------------------------------------------------------------
 
     def next_reference(self, terminal_id: str, day: date) -> str:
-        """A new reference such as ``K1-20261128-0001-3F9A``; the per-day counter is never reused.
+        """A new reference such as ``K1-20261128-0001-3F9A`` that no sale has; the per-day counter is never
+        reused, and a number a till already named a sale with is passed over.
 
         The last part marks this journal (see ``schema._V2``): references stay unique even if the
         journal is lost and its counters start again.
@@ -157,12 +158,15 @@ class Journal(Outboxes):
             raise ValueError(f"terminal id must be 1 to 12 letters, digits or '-', got {terminal_id!r}")
         day_text = f"{day:%Y%m%d}"
         with self._tx("draw a sale reference") as conn:
-            number = conn.execute(
-                "INSERT INTO reference_counter (terminal_id, day, last_number) VALUES (?, ?, 1) "
-                "ON CONFLICT DO UPDATE SET last_number = last_number + 1 RETURNING last_number",
-                (terminal_id, day_text)).fetchone()[0]
             mark = conn.execute("SELECT mark FROM journal_mark").fetchone()[0]
-        return f"{terminal_id}-{day_text}-{number:04d}-{mark}"
+            while True:
+                number = conn.execute(
+                    "INSERT INTO reference_counter (terminal_id, day, last_number) VALUES (?, ?, 1) "
+                    "ON CONFLICT DO UPDATE SET last_number = last_number + 1 RETURNING last_number",
+                    (terminal_id, day_text)).fetchone()[0]
+                reference = f"{terminal_id}-{day_text}-{number:04d}-{mark}"
+                if conn.execute("SELECT 1 FROM sale WHERE reference = ?", (reference,)).fetchone() is None:
+                    return reference
 
     def create_sale(self, *, reference: str, amount_cents: int, source: SaleSource, at: datetime) -> None:
         """Record a new sale in phase CREATING_SESSION.

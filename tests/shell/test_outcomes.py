@@ -59,7 +59,7 @@ def test_the_running_kiosk_and_reconcile_queue_the_same_outputs(
                 assert paid_at is not None
 
                 # The running kiosk: the register's RecordPaid through the ledger (late, as reconcile records it).
-                ledger = Ledger(settings, running, Devices(settings, running, lambda m: None), flush_till=lambda: None)
+                ledger = Ledger(settings, running, Devices(settings, running, lambda m: None), None)
                 ledger.record(fx.RecordPaid(reference="R-1", session_id=session.session_id, paid_at=paid_at,
                                             amount_msat=msat, late=True), now)
                 # kiosk reconcile, against the same Mion.

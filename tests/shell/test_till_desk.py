@@ -1,4 +1,5 @@
-"""The desk against a real register and journal: references, refusals that change nothing, replace."""
+"""The till as the desk of its sales, against a real register and journal: references, refusals that
+change nothing, the replace policy. The link itself is never opened here."""
 
 from __future__ import annotations
 
@@ -12,24 +13,24 @@ import pytest
 from kiosk.config import Settings
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
-from kiosk.core.model import Phase, SaleSource
+from kiosk.core.model import Phase
 from kiosk.core.register import Register
 from kiosk.errors import SaleRefused
 from kiosk.shell.app import timing_from
-from kiosk.shell.desk import Desk
 from kiosk.shell.devices import Devices
 from kiosk.shell.ledger import Ledger
+from kiosk.shell.till import Till
 from kiosk.store.journal import Journal
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 class Counter:
-    """A desk wired as the loop wires it, without the loop: Record effects go to the journal."""
+    """A till wired as the loop wires it, without the loop: Record effects go to the journal."""
 
     def __init__(self, settings: Settings, journal: Journal) -> None:
         self.register = Register(timing_from(settings))
-        ledger = Ledger(settings, journal, Devices(settings, journal, lambda message: None), flush_till=lambda: None)
+        ledger = Ledger(settings, journal, Devices(settings, journal, lambda message: None), None)
 
         def apply(event: ev.Event) -> list[fx.Effect]:
             effects = self.register.handle(event, NOW)
@@ -39,7 +40,7 @@ class Counter:
             return effects
 
         self.journal = journal
-        self.desk = Desk(journal, self.register, apply, terminal_id="K1", clock=lambda: NOW)
+        self.desk = Till(settings, journal, self.register, apply, lambda message: None, clock=lambda: NOW)
 
 
 @pytest.fixture
@@ -50,17 +51,19 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 def counter(journal: Journal, **pos: object) -> Counter:
     settings = Settings()
-    return Counter(dataclasses.replace(settings, pos=dataclasses.replace(settings.pos, **pos)), journal)  # type: ignore[arg-type]
+    pos = {"enabled": True, "port": "loop://", **pos}
+    shop = dataclasses.replace(settings.shop, terminal_id="K1")
+    return Counter(dataclasses.replace(settings, shop=shop, pos=dataclasses.replace(settings.pos, **pos)), journal)  # type: ignore[arg-type]
 
 
-def test_a_generated_reference_skips_one_the_till_already_used(journal: Journal) -> None:
+def test_a_generated_reference_passes_over_one_the_till_already_used(journal: Journal) -> None:
     c = counter(journal)
     drawn = journal.next_reference("K1", NOW.astimezone().date())  # e.g. K1-20261128-0001-3F9A
     prefix, number, mark = drawn.rsplit("-", 2)
     taken = f"{prefix}-{int(number) + 1:04d}-{mark}"  # the one the counter hands out next
     assert c.desk.start_sale(100, taken) == taken  # ... a till named its sale with it
     c.desk.cancel_sale(taken)
-    reference = c.desk.open_sale(700, SaleSource.KEYPAD)
+    reference = c.desk.start_sale(700, None)
     assert reference == f"{prefix}-{int(number) + 2:04d}-{mark}"
     assert c.register.open_reference == reference and journal.get(reference) is not None
 
