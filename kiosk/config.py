@@ -12,17 +12,16 @@ a file of its own (a systemd credential on the appliance).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
-import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_check import require as _require
+from kiosk.config_toml import build, read_toml
 from kiosk.errors import ConfigError
 
 LANGUAGES = ("en", "de", "fi")
@@ -300,19 +299,8 @@ def load_settings(path: Path | None) -> Settings:
     Raises:
         ConfigError: one line naming the first bad setting and what is expected.
     """
-    if path is None:
-        data: dict[str, Any] = {}
-    else:
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file {path} does not exist") from exc
-        except OSError as exc:
-            raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    settings: Settings = _build(Settings, data, "")
+    data: dict[str, Any] = {} if path is None else read_toml(path)
+    settings: Settings = build(Settings, data, "")
     settings.check()
     return settings
 
@@ -351,70 +339,3 @@ def shop_timezone(settings: Settings) -> tzinfo:
     local = datetime.now().astimezone().tzinfo
     assert local is not None
     return local
-
-
-# --- the generic TOML -> dataclass mapping -----------------------------------------------------------
-
-
-def _build(cls: type[Any], data: object, where: str) -> Any:
-    section = f"[{where}] " if where else ""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{section.strip() or 'config'}: expected a table of settings")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = [key for key in data if key not in fields]
-    if unknown:
-        key = unknown[0]
-        close = difflib.get_close_matches(key, list(fields), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; known settings: {', '.join(fields)}"
-        raise ConfigError(f"{section}{key}: unknown setting{hint}")
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        kwargs[name] = _convert(hints[name], value, where, name)
-    return cls(**kwargs)
-
-
-def _convert(hint: Any, value: object, where: str, name: str) -> Any:
-    label = f"[{where}] {name}" if where else name
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _build(hint, value, f"{where}.{name}" if where else name)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{label}: expected true or false, got {_show(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{label}: expected a whole number, got {_show(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{label}: expected a number, got {_show(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{label}: expected a text in quotes, got {_show(value)}")
-        return value
-    if typing.get_origin(hint) is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{label}: expected a list of texts such as [\"a\", \"b\"], got {_show(value)}")
-        return tuple(value)
-    if isinstance(hint, types.UnionType):  # pragma: no cover - no such settings yet
-        raise ConfigError(f"{label}: unsupported setting type")
-    raise ConfigError(f"{label}: unsupported setting type")  # pragma: no cover
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _require(ok: bool, section: str, name: str, expected: str, got: object) -> None:
-    if not ok:
-        raise ConfigError(f"[{section}] {name}: expected {expected}, got {_show(got)}")

@@ -1,0 +1,82 @@
+"""Reading the settings file: TOML text to the settings dataclasses, one setting at a time.
+
+The mapping is generic: a table becomes the dataclass of its section, each value is converted to its
+field's type (``bool``, ``int``, ``float``, ``str``, a tuple of texts, or a nested section), and the
+first thing that does not fit stops with one line naming the setting. Range and meaning are checked
+afterwards by each section's ``check()`` (``kiosk.config``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+from kiosk.config_check import show
+from kiosk.errors import ConfigError
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table in the file at ``path``.
+
+    Raises:
+        ConfigError: the file is missing, unreadable or not TOML; one line naming the file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+
+
+def build(cls: type[Any], data: object, where: str) -> Any:
+    """An instance of the settings dataclass ``cls`` from the TOML table ``data`` found at ``where``."""
+    section = f"[{where}] " if where else ""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{section.strip() or 'config'}: expected a table of settings")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = [key for key in data if key not in fields]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, list(fields), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; known settings: {', '.join(fields)}"
+        raise ConfigError(f"{section}{key}: unknown setting{hint}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        kwargs[name] = _convert(hints[name], value, where, name)
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: object, where: str, name: str) -> Any:
+    label = f"[{where}] {name}" if where else name
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return build(hint, value, f"{where}.{name}" if where else name)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label}: expected true or false, got {show(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{label}: expected a whole number, got {show(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{label}: expected a number, got {show(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{label}: expected a text in quotes, got {show(value)}")
+        return value
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{label}: expected a list of texts such as [\"a\", \"b\"], got {show(value)}")
+        return tuple(value)
+    raise ConfigError(f"{label}: unsupported setting type")  # pragma: no cover - no such settings
