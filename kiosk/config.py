@@ -3,7 +3,11 @@
 Every setting has a default, so an empty file (or none at all) gives the demo kiosk. A bad file
 stops start-up with one line that names the setting and says what is expected::
 
-    [sale] max_amount_cents: expected a whole number of cents, got "12.50"
+    [sale] max_amount_cents: expected a whole number, got "12.50"
+    [display] dim_after_s: expected seconds from 0 to 86400, got inf
+
+Every number is declared with its range (``number(default, min, max, unit)``, see
+``kiosk.config_check``), which docs/kiosk.example.toml repeats.
 
 The API key is never in this file's dataclasses' repr, and is read from an environment variable or
 a file of its own (a systemd credential on the appliance).
@@ -20,11 +24,13 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_check import check_numbers, number
 from kiosk.config_check import require as _require
 from kiosk.config_toml import build, read_toml
 from kiosk.errors import ConfigError
 
 LANGUAGES = ("en", "de", "fi")
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 INVOICE_NETWORKS = {
     # network name -> BOLT11 human-readable prefix after "ln"
     "mainnet": "bc",
@@ -64,42 +70,30 @@ class ShopSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaleSettings:
-    max_amount_cents: int = 100_000
+    max_amount_cents: int = number(100_000, 1, 100_000_000, "cents")
     """Largest amount the kiosk will charge, in cents (default 1 000,00 €)."""
-    poll_interval_s: float = 0.5
+    poll_interval_s: float = number(0.5, 0.1, 10, "seconds")
     """How often the session status is asked while the customer pays (Mion suggests 0.5 to 1 s)."""
-    refresh_margin_s: float = 10.0
+    refresh_margin_s: float = number(10.0, 0, 60, "seconds")
     """The customer never sees an invoice with less than this left: a fresh one replaces it."""
-    refresh_lead_s: float = 10.0
+    refresh_lead_s: float = number(10.0, 0, 60, "seconds")
     """How long before the margin the next invoice is requested, so the swap is seamless."""
-    session_lifetime_s: int = 300
+    session_lifetime_s: int = number(300, 30, 86_400, "seconds")
     """How long Mion keeps the payment session open; the sale expires after it."""
-    late_grace_s: float = 120.0
+    late_grace_s: float = number(120.0, 0, 3600, "seconds")
     """After the session expired, how long the kiosk keeps checking for a late payment."""
-    paid_screen_s: float = 6.0
+    paid_screen_s: float = number(6.0, 1, 600, "seconds")
     """Seconds the paid screen stays before the kiosk returns to idle."""
-    message_screen_s: float = 6.0
+    message_screen_s: float = number(6.0, 1, 600, "seconds")
     """Seconds an expired/cancelled/error screen stays before returning to idle."""
-    max_backoff_s: float = 8.0
+    max_backoff_s: float = number(8.0, 0.1, 120, "seconds")
     """Longest wait between retries while Mion cannot be reached."""
     recovery_unpayable: str = "expired"
     """How an unfinished sale found at start-up that can no longer be paid ends: expired or cancelled."""
 
     def check(self) -> None:
-        _require(1 <= self.max_amount_cents <= 100_000_000, "sale", "max_amount_cents",
-                 "a whole number of cents from 1 to 100000000", self.max_amount_cents)
-        _require(0.1 <= self.poll_interval_s <= 10, "sale", "poll_interval_s", "seconds from 0.1 to 10",
-                 self.poll_interval_s)
-        _require(0 <= self.refresh_margin_s <= 60, "sale", "refresh_margin_s", "seconds from 0 to 60",
-                 self.refresh_margin_s)
-        _require(0 <= self.refresh_lead_s <= 60, "sale", "refresh_lead_s", "seconds from 0 to 60", self.refresh_lead_s)
-        _require(30 <= self.session_lifetime_s <= 86_400, "sale", "session_lifetime_s",
-                 "seconds from 30 to 86400", self.session_lifetime_s)
-        _require(0 <= self.late_grace_s <= 3600, "sale", "late_grace_s", "seconds from 0 to 3600", self.late_grace_s)
-        _require(1 <= self.paid_screen_s <= 600, "sale", "paid_screen_s", "seconds from 1 to 600", self.paid_screen_s)
-        _require(1 <= self.message_screen_s <= 600, "sale", "message_screen_s", "seconds from 1 to 600",
-                 self.message_screen_s)
-        _require(self.poll_interval_s <= self.max_backoff_s <= 120, "sale", "max_backoff_s",
+        check_numbers(self, "sale")
+        _require(self.poll_interval_s <= self.max_backoff_s, "sale", "max_backoff_s",
                  "seconds from poll_interval_s to 120", self.max_backoff_s)
         _require(self.recovery_unpayable in ("expired", "cancelled"), "sale", "recovery_unpayable",
                  "expired or cancelled", self.recovery_unpayable)
@@ -138,41 +132,40 @@ class MionSettings:
     """Name of the session request's expiry field (sent as an ISO 8601 UTC time)."""
     invoice_network: str = "mainnet"
     """Invoices for any other network are refused: mainnet, testnet, signet or regtest."""
-    connect_timeout_s: float = 3.05
-    read_timeout_s: float = 5.0
+    connect_timeout_s: float = number(3.05, 0.1, 60, "seconds")
+    """How long to wait for a connection to Mion."""
+    read_timeout_s: float = number(5.0, 0.1, 120, "seconds")
+    """How long to wait for Mion's answer once connected."""
     paths: MionPaths = field(default_factory=MionPaths)
 
     def check(self) -> None:
+        check_numbers(self, "mion")
         _require(bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", self.base_url)), "mion", "base_url",
                  "an http(s) URL such as https://api.mion.group", self.base_url)
         _require(bool(re.fullmatch(r"[A-Za-z0-9-]+", self.auth_header)), "mion", "auth_header",
                  "an HTTP header name", self.auth_header)
         _require(self.invoice_network in INVOICE_NETWORKS, "mion", "invoice_network",
                  f"one of {', '.join(INVOICE_NETWORKS)}", self.invoice_network)
-        _require(0.1 <= self.connect_timeout_s <= 60, "mion", "connect_timeout_s", "seconds from 0.1 to 60",
-                 self.connect_timeout_s)
-        _require(0.1 <= self.read_timeout_s <= 120, "mion", "read_timeout_s", "seconds from 0.1 to 120",
-                 self.read_timeout_s)
         self.paths.check()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DisplaySettings:
     fullscreen: bool = True
-    width: int = 0
+    width: int = number(0, 0, 7680, "pixels")
     """Window or mode width in pixels; 0 takes the screen's own size."""
-    height: int = 0
-    rotate: int = 0
+    height: int = number(0, 0, 7680, "pixels")
+    rotate: int = number(0, 0, 270, "degrees")
     """Rotation done in software, in degrees: 0, 90, 180 or 270 (portrait panels)."""
-    dim_after_s: float = 0
+    dim_after_s: float = number(0.0, 0, 86_400, "seconds")
     """Dim the idle screen after this many seconds without a sale; 0 never dims."""
 
     def check(self) -> None:
+        check_numbers(self, "display")
         _require(self.rotate in (0, 90, 180, 270), "display", "rotate", "0, 90, 180 or 270", self.rotate)
         for name in ("width", "height"):
             value = getattr(self, name)
-            _require(value == 0 or 320 <= value <= 7680, "display", name, "0 (screen size) or 320 to 7680", value)
-        _require(self.dim_after_s >= 0, "display", "dim_after_s", "seconds, 0 or more", self.dim_after_s)
+            _require(value == 0 or 320 <= value, "display", name, "0 (screen size) or 320 to 7680", value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,10 +173,10 @@ class PosSettings:
     enabled: bool = False
     port: str = ""
     """Serial port path (prefer /dev/serial/by-id/...) or a pyserial URL such as loop://."""
-    baudrate: int = 9600
-    bytesize: int = 8
+    baudrate: int = number(9600, 1200, 115_200)
+    bytesize: int = number(8, 7, 8)
     parity: str = "N"
-    stopbits: int = 1
+    stopbits: int = number(1, 1, 2)
     mode: str = "line"
     """line: the kiosk's own line protocol (docs/pos-protocol.md); pole: emulate a pole display."""
     pole_command_set: str = "cd5220"
@@ -196,13 +189,12 @@ class PosSettings:
     """A new sale while one is open: refuse it, or replace (cancel) the open one."""
 
     def check(self) -> None:
+        check_numbers(self, "pos")
         _require(not self.enabled or bool(self.port), "pos", "port", "a serial port path when pos is enabled",
                  self.port)
-        _require(self.baudrate in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200), "pos", "baudrate",
+        _require(self.baudrate in BAUD_RATES, "pos", "baudrate",
                  "a standard baud rate such as 9600", self.baudrate)
-        _require(self.bytesize in (7, 8), "pos", "bytesize", "7 or 8", self.bytesize)
         _require(self.parity in ("N", "E", "O"), "pos", "parity", "N, E or O", self.parity)
-        _require(self.stopbits in (1, 2), "pos", "stopbits", "1 or 2", self.stopbits)
         _require(self.mode in ("line", "pole"), "pos", "mode", "line or pole", self.mode)
         _require(self.pole_command_set in ("cd5220", "epson", "logic_controls", "aedex"), "pos",
                  "pole_command_set", "cd5220, epson, logic_controls or aedex", self.pole_command_set)
@@ -223,7 +215,7 @@ class LightSettings:
     pin: str = "GPIO17"
     """gpiozero pin name of the status LED."""
     active_high: bool = True
-    paid_on_s: float = 5.0
+    paid_on_s: float = number(5.0, 0.1, 600, "seconds")
     """How long the LED stays solid after a payment."""
     buzzer_pin: str = ""
     """gpiozero pin name of an optional buzzer; empty for none."""
@@ -231,11 +223,11 @@ class LightSettings:
     """Play a short chime through the audio output on paid."""
 
     def check(self) -> None:
+        check_numbers(self, "light")
         _require(bool(re.fullmatch(r"(GPIO|BOARD|BCM)?\d{1,2}", self.pin)), "light", "pin",
                  "a pin name such as GPIO17 or BOARD11", self.pin)
         _require(not self.buzzer_pin or bool(re.fullmatch(r"(GPIO|BOARD|BCM)?\d{1,2}", self.buzzer_pin)), "light",
                  "buzzer_pin", "empty or a pin name such as GPIO18", self.buzzer_pin)
-        _require(0 < self.paid_on_s <= 600, "light", "paid_on_s", "seconds from 0 to 600", self.paid_on_s)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,13 +240,15 @@ class PrinterSettings:
     """For serial and file: the device path."""
     host: str = ""
     """For network: host name or address."""
-    port: int = 9100
-    baudrate: int = 9600
+    port: int = number(9100, 1, 65_535)
+    """For network: the printer's TCP port."""
+    baudrate: int = number(9600, 1200, 115_200)
+    """For serial: the line speed."""
     profile: str = ""
     """python-escpos printer profile (e.g. TM-T20II); empty for the generic one."""
-    paper_mm: int = 80
+    paper_mm: int = number(80, 58, 80, "mm")
     """Paper width: 58 or 80."""
-    columns: int = 0
+    columns: int = number(0, 0, 64, "characters")
     """Characters per line at font A; 0 takes 32 for 58 mm and 48 for 80 mm (some 80 mm printers, such as
     the Epson TM-T88 series, fit 42)."""
     receipt_qr: bool = False
@@ -263,10 +257,11 @@ class PrinterSettings:
     merchant_copy: bool = False
 
     def check(self) -> None:
+        check_numbers(self, "printer")
         kinds = ("none", "usb", "serial", "network", "file", "dummy")
         _require(self.kind in kinds, "printer", "kind", ", ".join(kinds), self.kind)
         _require(self.paper_mm in (58, 80), "printer", "paper_mm", "58 or 80", self.paper_mm)
-        _require(self.columns == 0 or 24 <= self.columns <= 64, "printer", "columns",
+        _require(self.columns == 0 or 24 <= self.columns, "printer", "columns",
                  "0 (from the paper width) or 24 to 64", self.columns)
         if self.kind == "usb":
             _require(bool(re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", self.usb_id)), "printer", "usb_id",
@@ -275,7 +270,8 @@ class PrinterSettings:
             _require(bool(self.device), "printer", "device", f"a device path for a {self.kind} printer", self.device)
         if self.kind == "network":
             _require(bool(self.host), "printer", "host", "a host name or address for a network printer", self.host)
-        _require(1 <= self.port <= 65535, "printer", "port", "a TCP port from 1 to 65535", self.port)
+        _require(self.baudrate in BAUD_RATES, "printer", "baudrate", "a standard baud rate such as 9600",
+                 self.baudrate)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,8 +1,99 @@
-"""Checks the settings sections share, and how an error shows the value it refuses."""
+"""Checks the settings sections share, and how an error shows the value it refuses.
+
+Number ranges
+-------------
+Every whole-number or decimal setting is declared with :func:`number`, which keeps its allowed range
+in the field's metadata. :func:`check_numbers` refuses a value outside it with one line that names
+the setting and the range::
+
+    [display] dim_after_s: expected seconds from 0 to 86400, got inf
+
+NaN and the infinities are refused too: NaN compares false with everything, so without this a range
+written as ``not value < lo`` would let it pass, and an infinite wait would only fail much later, in
+the running kiosk. A test walks every numeric setting of every section, so a new one cannot be added
+without a range. Checks a range cannot say (a rotation of 0, 90, 180 or 270; not below another
+setting) stay in the section's own ``check()``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
 from kiosk.errors import ConfigError
+
+BOUNDS = "kiosk.bounds"
+"""The key of a numeric field's :class:`Bounds` in its metadata."""
+
+_SHOWN_DIGITS = 15
+
+N = TypeVar("N", int, float)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The allowed range of a numeric setting, both ends included."""
+
+    lo: int | float
+    hi: int | float
+    unit: str = ""
+    """What the number counts (seconds, cents, pixels); empty for a plain number."""
+
+    def text(self) -> str:
+        """``lo to hi``, as the errors and docs/kiosk.example.toml write it."""
+        return f"{self.lo} to {self.hi}"
+
+    def expected(self, whole: bool) -> str:
+        """What an error says is expected, such as ``seconds from 0.1 to 10``."""
+        if whole:
+            return f"a whole number{' of ' + self.unit if self.unit else ''} from {self.text()}"
+        return f"{self.unit or 'a number'} from {self.text()}"
+
+    def holds(self, value: object) -> bool:
+        """Whether ``value`` is a finite number inside the range."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        return self.lo <= value <= self.hi  # exact for whole numbers of any size
+
+
+def number(default: N, lo: N, hi: N, unit: str = "") -> N:
+    """A numeric settings field with its default and its range (see the module docstring)."""
+    result: N = field(default=default, metadata={BOUNDS: Bounds(lo, hi, unit)})
+    return result
+
+
+def bounds_of(cls: type[Any], section: str, name: str) -> Bounds | None:
+    """The range of the setting ``[section] name`` of the settings dataclass ``cls``, if it has one.
+
+    ``section`` may be nested with dots (``mion.paths``).
+    """
+    for part in section.split(".") if section else ():
+        cls = typing.get_type_hints(cls)[part]
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            bounds = f.metadata.get(BOUNDS)
+            return bounds if isinstance(bounds, Bounds) else None
+    raise KeyError(f"[{section}] {name} is not a setting")
+
+
+def check_numbers(section_settings: object, section: str) -> None:
+    """Refuse any numeric field of ``section_settings`` that is outside its range, NaN or infinite."""
+    for f in dataclasses.fields(section_settings):  # type: ignore[arg-type]
+        bounds = f.metadata.get(BOUNDS)
+        if isinstance(bounds, Bounds):
+            value = getattr(section_settings, f.name)
+            if not bounds.holds(value):
+                raise ConfigError(f"[{section}] {f.name}: expected {bounds.expected(is_whole(f))}, got {show(value)}")
+
+
+def is_whole(f: dataclasses.Field[Any]) -> bool:
+    """Whether the field holds whole numbers (its annotation is ``int``)."""
+    return f.type in (int, "int")
 
 
 def show(value: object) -> str:
@@ -15,6 +106,8 @@ def show(value: object) -> str:
         return "a table"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, int) and abs(value) >= 10 ** _SHOWN_DIGITS:
+        return f"a number of more than {_SHOWN_DIGITS} digits"
     return repr(value)
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import tomllib
 import typing
 from pathlib import Path
 from typing import Any
 
-from kiosk.config_check import show
+from kiosk.config_check import BOUNDS, Bounds, show
 from kiosk.errors import ConfigError
 
 
@@ -34,6 +35,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except ValueError as exc:  # tomllib lets Python's refusal of a number of thousands of digits through
+        raise ConfigError(f"config file {path} is not valid TOML: a number has too many digits") from exc
 
 
 def build(cls: type[Any], data: object, where: str) -> Any:
@@ -51,12 +54,16 @@ def build(cls: type[Any], data: object, where: str) -> Any:
         raise ConfigError(f"{section}{key}: unknown setting{hint}")
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        kwargs[name] = _convert(hints[name], value, where, name)
+        bounds = fields[name].metadata.get(BOUNDS)
+        kwargs[name] = _convert(hints[name], value, where, name, bounds if isinstance(bounds, Bounds) else None)
     return cls(**kwargs)
 
 
-def _convert(hint: Any, value: object, where: str, name: str) -> Any:
+def _convert(hint: Any, value: object, where: str, name: str, bounds: Bounds | None) -> Any:
     label = f"[{where}] {name}" if where else name
+    if bounds is not None and isinstance(value, float) and not math.isfinite(value):
+        # nan or inf for a whole number: say the range rather than only the type.
+        raise ConfigError(f"{label}: expected {bounds.expected(hint is int)}, got {show(value)}")
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return build(hint, value, f"{where}.{name}" if where else name)
     if hint is bool:
@@ -70,7 +77,11 @@ def _convert(hint: Any, value: object, where: str, name: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{label}: expected a number, got {show(value)}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a whole number too large for a float
+            expected = bounds.expected(False) if bounds else "a number"
+            raise ConfigError(f"{label}: expected {expected}, got {show(value)}") from None
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(f"{label}: expected a text in quotes, got {show(value)}")
