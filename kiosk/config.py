@@ -24,7 +24,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from kiosk.config_check import check_numbers, number
+from kiosk.config_check import check_base_url, check_numbers, number
 from kiosk.config_check import require as _require
 from kiosk.config_toml import build, read_toml
 from kiosk.errors import ConfigError
@@ -119,7 +119,7 @@ class MionPaths:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MionSettings:
     base_url: str = "https://api.mion.group"
-    """Where Mion's API lives. Demo mode replaces it with the built-in simulator."""
+    """Where Mion's API lives: https, or plain http to this machine only. Demo mode uses the simulator."""
     auth_header: str = "Authorization"
     """Name of the header that carries the API key."""
     auth_scheme: str = "Bearer"
@@ -140,8 +140,7 @@ class MionSettings:
 
     def check(self) -> None:
         check_numbers(self, "mion")
-        _require(bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", self.base_url)), "mion", "base_url",
-                 "an http(s) URL such as https://api.mion.group", self.base_url)
+        check_base_url(self.base_url)
         _require(bool(re.fullmatch(r"[A-Za-z0-9-]+", self.auth_header)), "mion", "auth_header",
                  "an HTTP header name", self.auth_header)
         _require(self.invoice_network in INVOICE_NETWORKS, "mion", "invoice_network",

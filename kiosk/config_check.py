@@ -13,15 +13,24 @@ written as ``not value < lo`` would let it pass, and an infinite wait would only
 the running kiosk. A test walks every numeric setting of every section, so a new one cannot be added
 without a range. Checks a range cannot say (a rotation of 0, 90, 180 or 270; not below another
 setting) stay in the section's own ``check()``.
+
+Mion's address
+--------------
+The API key travels in a header of every request, so ``[mion] base_url`` must be ``https://``;
+plain ``http://`` is allowed only to this machine (127.0.0.0/8, ::1, ``localhost``), where the
+simulator runs. ``localhost`` must be exactly that name, and addresses must be written out in full
+(``127.1`` is refused), so no spelling sends the key to another machine.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from kiosk.errors import ConfigError
 
@@ -94,6 +103,43 @@ def check_numbers(section_settings: object, section: str) -> None:
 def is_whole(f: dataclasses.Field[Any]) -> bool:
     """Whether the field holds whole numbers (its annotation is ``int``)."""
     return f.type in (int, "int")
+
+
+def check_base_url(url: str) -> None:
+    """Refuse a Mion base URL that is not https, or plain http to another machine (module docstring).
+
+    The message never repeats the URL: a key pasted into it must not travel on.
+    """
+    label = "[mion] base_url"
+    example = "https://api.mion.group"
+    if not url.isprintable() or any(ch.isspace() for ch in url):
+        raise ConfigError(f"{label}: expected a URL such as {example}, without spaces")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - reading it checks it (a port above 65535 raises)
+    except ValueError as exc:
+        raise ConfigError(f"{label}: expected a URL such as {example} (its host or port cannot be read)") from exc
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{label}: expected an https:// URL with a host, such as {example}")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{label}: must not hold a user name or password; the API key belongs in the file "
+                          "named by api_key_file")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ConfigError(f"{label}: expected a URL without a ?query or #fragment, such as {example}")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(f"{label}: plain http is allowed only to this machine (127.0.0.1, ::1, localhost); "
+                          "use https://")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (as ``urlsplit`` gives it) is this machine: ``localhost``, 127.0.0.0/8 or ::1."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def show(value: object) -> str:

@@ -78,3 +78,46 @@ def test_the_key_comes_from_a_credential_file_and_never_into_the_message(tmp_pat
         read_api_key(mion, {"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert read_api_key(settings.mion, {"MION_API_KEY": "k-from-env"}) == "k-from-env"
     assert read_api_key(settings.mion, {}) is None
+
+
+def _load_base_url(tmp_path: Path, url: str) -> Settings:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[mion]\nbase_url = "{url}"\n')
+    return load_settings(path)
+
+
+PLAIN_HTTP_REFUSED = ("[mion] base_url: plain http is allowed only to this machine (127.0.0.1, ::1, localhost); "
+                      "use https://")
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1", "http://127.0.0.1:8765/api/v1", "http://127.255.255.254", "http://[::1]",
+    "http://[::1]:8080/", "http://localhost", "http://LocalHost:8765",
+    "https://api.mion.group", "https://10.0.0.1:8443/v1", "https://[2001:db8::1]", "https://localhost.evil.com",
+])
+def test_base_url_is_https_or_plain_http_to_this_machine(tmp_path: Path, url: str) -> None:
+    assert _load_base_url(tmp_path, url).mion.base_url == url
+
+
+@pytest.mark.parametrize("url", [
+    "http://128.0.0.1", "http://126.255.255.255", "http://localhost.evil.com", "http://127.0.0.1.evil.com",
+    "http://10.0.0.1", "http://192.168.1.20:8080", "http://[::2]", "http://[::ffff:10.0.0.1]",
+    "http://0.0.0.0", "http://api.mion.group", "HTTP://api.mion.group",
+])
+def test_plain_http_to_another_machine_is_refused_because_the_key_would_travel_in_clear(
+        tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load_base_url(tmp_path, url)
+    assert str(caught.value) == PLAIN_HTTP_REFUSED
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://api.mion.group", "ws://127.0.0.1", "file:///etc/kiosk", "api.mion.group", "https://", "https:///v1",
+    "https://user:secret@api.mion.group", "https://api.mion.group/?key=abc", "https://api.mion.group/#x",
+    "https://api.mion.group:99999", "https://api mion.group",
+])
+def test_other_base_urls_are_refused_in_one_line(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load_base_url(tmp_path, url)
+    message = str(caught.value)
+    assert message.startswith("[mion] base_url: ") and "\n" not in message

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from kiosk.appliance.provision import pending_config_error
 from kiosk.config import PosSettings, Settings, load_settings, read_api_key
@@ -181,7 +182,8 @@ def _check_mion(ctx: _Context) -> CheckResult:
         return CheckResult(name="mion", status="fail", detail=str(exc), hint="check the [mion] settings")
     finally:
         client.close()
-    tls = "TLS ok, " if mion.base_url.startswith("https://") else "no TLS (http), "
+    # The config allows plain http only to this machine (the simulator); anything else is https.
+    tls = "TLS ok, " if urlsplit(mion.base_url).scheme == "https" else "plain http to this machine, "
     return CheckResult(name="mion", status="ok", detail=f"reachable, {tls}key accepted ({mion.base_url})")
 
 
