@@ -10,7 +10,8 @@ Every number is declared with its range (``number(default, min, max, unit)``, se
 ``kiosk.config_check``), which docs/kiosk.example.toml repeats.
 
 The API key is never in this file's dataclasses' repr, and is read from an environment variable or
-a file of its own (a systemd credential on the appliance).
+a file of its own (a systemd credential on the appliance). A key pasted into another setting is not
+repeated by any error, and is refused where it can only be a mistake (``kiosk.config_check``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from kiosk.config_check import check_base_url, check_numbers, number
+from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
 from kiosk.config_toml import build, read_toml
 from kiosk.errors import ConfigError
@@ -56,6 +57,10 @@ class ShopSettings:
     """IANA zone for receipts and reports (e.g. Europe/Helsinki); empty uses the system's."""
 
     def check(self) -> None:
+        # The name and address reach the customer's screen and receipt: never a pasted key.
+        refuse_secret("shop", "name", self.name)
+        for line in self.address_lines:
+            refuse_secret("shop", "address_lines", line)
         _require(self.language in LANGUAGES, "shop", "language", f"one of {', '.join(LANGUAGES)}", self.language)
         _require(bool(re.fullmatch(r"[A-Za-z0-9-]{1,12}", self.terminal_id)), "shop", "terminal_id",
                  "1 to 12 letters, digits or '-'", self.terminal_id)
@@ -141,6 +146,11 @@ class MionSettings:
     def check(self) -> None:
         check_numbers(self, "mion")
         check_base_url(self.base_url)
+        # The settings next to the key's: where a key pasted one line off lands. Never repeated, refused.
+        for name in ("auth_header", "auth_scheme", "api_key_env", "session_expiry_field"):
+            refuse_secret("mion", name, getattr(self, name))
+        refuse_secret("mion", "api_key_file", self.api_key_file,
+                      'name the file that holds the key instead, such as "mion-api-key"')
         _require(bool(re.fullmatch(r"[A-Za-z0-9-]+", self.auth_header)), "mion", "auth_header",
                  "an HTTP header name", self.auth_header)
         _require(self.invoice_network in INVOICE_NETWORKS, "mion", "invoice_network",
@@ -257,6 +267,7 @@ class PrinterSettings:
 
     def check(self) -> None:
         check_numbers(self, "printer")
+        refuse_secret("printer", "footer", self.footer)  # printed for the customer
         kinds = ("none", "usb", "serial", "network", "file", "dummy")
         _require(self.kind in kinds, "printer", "kind", ", ".join(kinds), self.kind)
         _require(self.paper_mm in (58, 80), "printer", "paper_mm", "58 or 80", self.paper_mm)
@@ -314,12 +325,14 @@ def read_api_key(mion: MionSettings, environ: typing.Mapping[str, str] | None = 
         cred_dir = env.get("CREDENTIALS_DIRECTORY")
         if not candidate.is_absolute() and cred_dir:
             candidate = Path(cred_dir) / candidate
+        # The path is repeated only when it cannot be a key pasted into the setting by mistake.
+        shown = "the file it names" if looks_secret(str(candidate)) else str(candidate)
         try:
             key = candidate.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"[mion] api_key_file: cannot read {candidate}: {exc.strerror}") from exc
+            raise ConfigError(f"[mion] api_key_file: cannot read {shown}: {exc.strerror}") from exc
         if not key:
-            raise ConfigError(f"[mion] api_key_file: {candidate} is empty")
+            raise ConfigError(f"[mion] api_key_file: {shown} is empty")
         return key
     key = env.get(mion.api_key_env, "").strip()
     return key or None

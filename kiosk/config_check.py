@@ -20,6 +20,25 @@ The API key travels in a header of every request, so ``[mion] base_url`` must be
 plain ``http://`` is allowed only to this machine (127.0.0.0/8, ::1, ``localhost``), where the
 simulator runs. ``localhost`` must be exactly that name, and addresses must be written out in full
 (``127.1`` is refused), so no spelling sends the key to another machine.
+
+What an error may repeat
+------------------------
+A key pasted into the wrong setting must go no further: not onto the customer's screen (which shows
+config errors), into the log, ``kiosk doctor``'s output or the ``config-error`` file. So:
+
+* A text that *looks like a key* is never repeated. It looks like one when a piece of it is 32
+  characters or longer, or 16 or longer with a digit in it. Pieces are split at white space and at
+  ``. : @ ? & = # ; ,``, and in paths and URLs (starting with ``/``, ``~`` or holding ``://``) at
+  ``/`` too; device paths under ``/dev/`` (serial numbers in by-id names) never look like keys.
+  A language code, a pin name, a host, a path or a URL is repeated as before, because that helps.
+* Texts of ``[mion]`` are never repeated at all: that is where a key lands one line off.
+* Where a key-like text can only be a pasted key, it is refused: the shop's name and address lines
+  and the receipt footer (they reach the customer), and ``[mion]``'s header, scheme, variable, file
+  and field names.
+
+``kiosk doctor`` also hides every key-like piece of every setting from its lines (see
+:func:`secret_texts`), since the messages of serial ports, printers and networks repeat the values
+they were given.
 """
 
 from __future__ import annotations
@@ -27,6 +46,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,6 +58,12 @@ BOUNDS = "kiosk.bounds"
 """The key of a numeric field's :class:`Bounds` in its metadata."""
 
 _SHOWN_DIGITS = 15
+_SPLIT = re.compile(r"[.:@?&=#;,]+")
+_SPLIT_PATH = re.compile(r"[/.:@?&=#;,]+")
+_LONG_PIECE_CHARS = 32
+_DIGIT_PIECE_CHARS = 16
+HIDDEN = "***"
+"""What a key-like piece becomes in doctor's output."""
 
 N = TypeVar("N", int, float)
 
@@ -97,7 +123,8 @@ def check_numbers(section_settings: object, section: str) -> None:
         if isinstance(bounds, Bounds):
             value = getattr(section_settings, f.name)
             if not bounds.holds(value):
-                raise ConfigError(f"[{section}] {f.name}: expected {bounds.expected(is_whole(f))}, got {show(value)}")
+                raise ConfigError(f"[{section}] {f.name}: expected {bounds.expected(is_whole(f))}"
+                                  f"{got_text(value, section)}")
 
 
 def is_whole(f: dataclasses.Field[Any]) -> bool:
@@ -142,8 +169,67 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def secret_parts(text: str) -> list[str]:
+    """The pieces of ``text`` that look like a key (see the module docstring); empty when none do."""
+    found = []
+    for word in text.split():
+        if word.startswith("/dev/"):
+            continue
+        path_like = word.startswith(("/", "~")) or "://" in word
+        for piece in (_SPLIT_PATH if path_like else _SPLIT).split(word):
+            if len(piece) >= _LONG_PIECE_CHARS or (len(piece) >= _DIGIT_PIECE_CHARS
+                                                    and any(ch.isdigit() for ch in piece)):
+                found.append(piece)
+    return found
+
+
+def looks_secret(text: str) -> bool:
+    """Whether some piece of ``text`` looks like a key, so it must not be repeated."""
+    return bool(secret_parts(text))
+
+
+def refuse_secret(section: str, name: str, value: str, what: str = "") -> None:
+    """Refuse a text setting that can only hold a key by mistake; the message does not repeat it."""
+    if looks_secret(value):
+        raise ConfigError(f"[{section}] {name}: looks like an API key (not repeated here); "
+                          f"{what or 'the key belongs in its own file, named by [mion] api_key_file'}")
+
+
+def secret_texts(settings: object) -> set[str]:
+    """Every key-like piece of every text in ``settings`` (a settings dataclass, nested ones included)."""
+    found: set[str] = set()
+    for f in dataclasses.fields(settings):  # type: ignore[arg-type]
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            found |= secret_texts(value)
+        elif isinstance(value, str):
+            found.update(secret_parts(value))
+        elif isinstance(value, tuple):
+            found.update(part for item in value if isinstance(item, str) for part in secret_parts(item))
+    return found
+
+
+def scrub(text: str, secrets: typing.Iterable[str]) -> str:
+    """``text`` with every one of ``secrets`` replaced by ``***`` (longest first)."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
+
+
+def got_text(value: object, section: str) -> str:
+    """``, got <value>`` for an error message, or less when the value must not be repeated."""
+    if isinstance(value, str) and section.split(".")[0] == "mion":
+        return ""
+    if isinstance(value, str) and looks_secret(value):
+        return " (the value looks like a key and is not repeated here)"
+    return f", got {show(value)}"
+
+
 def show(value: object) -> str:
-    """``value`` as a config error repeats it: texts in quotes, tables and lists by kind."""
+    """``value`` as a config error repeats it: texts in quotes, tables and lists by kind.
+
+    Callers that may meet a text pass through :func:`got_text`, which applies the rule above.
+    """
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, bool):
@@ -160,4 +246,4 @@ def show(value: object) -> str:
 def require(ok: bool, section: str, name: str, expected: str, got: object) -> None:
     """Raise ``[section] name: expected ..., got ...`` unless ``ok``."""
     if not ok:
-        raise ConfigError(f"[{section}] {name}: expected {expected}, got {show(got)}")
+        raise ConfigError(f"[{section}] {name}: expected {expected}{got_text(got, section)}")

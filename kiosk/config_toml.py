@@ -16,7 +16,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from kiosk.config_check import BOUNDS, Bounds, show
+from kiosk.config_check import BOUNDS, Bounds, got_text, looks_secret
 from kiosk.errors import ConfigError
 
 
@@ -49,6 +49,9 @@ def build(cls: type[Any], data: object, where: str) -> Any:
     unknown = [key for key in data if key not in fields]
     if unknown:
         key = unknown[0]
+        if looks_secret(key):
+            raise ConfigError(f"{section or 'config: '}an unknown setting whose name looks like a key "
+                              "(not repeated here)")
         close = difflib.get_close_matches(key, list(fields), n=1)
         hint = f"; did you mean {close[0]}?" if close else f"; known settings: {', '.join(fields)}"
         raise ConfigError(f"{section}{key}: unknown setting{hint}")
@@ -61,33 +64,34 @@ def build(cls: type[Any], data: object, where: str) -> Any:
 
 def _convert(hint: Any, value: object, where: str, name: str, bounds: Bounds | None) -> Any:
     label = f"[{where}] {name}" if where else name
+    got = got_text(value, where)
     if bounds is not None and isinstance(value, float) and not math.isfinite(value):
         # nan or inf for a whole number: say the range rather than only the type.
-        raise ConfigError(f"{label}: expected {bounds.expected(hint is int)}, got {show(value)}")
+        raise ConfigError(f"{label}: expected {bounds.expected(hint is int)}{got}")
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return build(hint, value, f"{where}.{name}" if where else name)
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{label}: expected true or false, got {show(value)}")
+            raise ConfigError(f"{label}: expected true or false{got}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{label}: expected a whole number, got {show(value)}")
+            raise ConfigError(f"{label}: expected a whole number{got}")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{label}: expected a number, got {show(value)}")
+            raise ConfigError(f"{label}: expected a number{got}")
         try:
             return float(value)
         except OverflowError:  # a whole number too large for a float
             expected = bounds.expected(False) if bounds else "a number"
-            raise ConfigError(f"{label}: expected {expected}, got {show(value)}") from None
+            raise ConfigError(f"{label}: expected {expected}{got}") from None
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{label}: expected a text in quotes, got {show(value)}")
+            raise ConfigError(f"{label}: expected a text in quotes{got}")
         return value
     if typing.get_origin(hint) is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{label}: expected a list of texts such as [\"a\", \"b\"], got {show(value)}")
+            raise ConfigError(f"{label}: expected a list of texts such as [\"a\", \"b\"]{got}")
         return tuple(value)
     raise ConfigError(f"{label}: unsupported setting type")  # pragma: no cover - no such settings

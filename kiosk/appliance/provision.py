@@ -11,8 +11,8 @@ At boot ``kiosk-provision.service`` runs :func:`provision` as root before the ki
 1. The config is checked with :func:`kiosk.config.load_settings`. A good one replaces
    ``/etc/kiosk/kiosk.toml`` atomically and is removed from the boot partition. A bad one is NOT
    installed: the previous config stays, the bad file stays on the boot partition for the owner to fix,
-   and the one-line reason goes to ``/etc/kiosk/config-error`` (and the log). The kiosk shows that
-   line on its error screen (see :func:`pending_config_error`) instead of crash-looping.
+   and the one-line reason goes to ``/etc/kiosk/config-error`` (root's, 0600) and the log. The kiosk
+   shows that line on its error screen (see :func:`pending_config_error`) instead of crash-looping.
 2. The key is checked for shape, written to ``/etc/kiosk/mion-api-key`` with mode 0600 (owned by
    root, who runs this and so creates it; systemd hands it to the kiosk through ``LoadCredential=``)
    and removed from the boot partition, which every computer can read.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,16 +108,26 @@ def provision(boot_dir: Path, etc_dir: Path) -> ProvisionResult:
                            notes=tuple(notes))
 
 
-def pending_config_error(etc_dir: Path) -> str | None:
+def pending_config_error(etc_dir: Path, environ: Mapping[str, str] | None = None) -> str | None:
     """The reason the last provisioning refused the owner's files, or None when there is none.
 
-    The app calls this at start-up and shows the line on the config-error screen.
+    The app calls this at start-up and shows the line on the config-error screen. The file is root's
+    (0600); the service reads the copy systemd hands it as the credential ``config-error`` when
+    ``$CREDENTIALS_DIRECTORY`` holds one (an empty one means no refusal). A refusal it may not read
+    still stops the kiosk, with a line that says where the reason is.
     """
+    env = os.environ if environ is None else environ
     path = etc_dir / ERROR_NAME
+    credentials = env.get("CREDENTIALS_DIRECTORY", "")
+    if credentials and (Path(credentials) / ERROR_NAME).is_file():
+        path = Path(credentials) / ERROR_NAME
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return None
+    except PermissionError:
+        return (f"the last {CONFIG_NAME} from the boot partition was refused; the reason is in "
+                f"{etc_dir / ERROR_NAME}, readable by root only (sudo kiosk doctor shows it)")
     except OSError as exc:
         return f"{path} cannot be read: {exc.strerror}"
     line = " ".join(text.split())
@@ -227,7 +238,8 @@ def _write_error_file(path: Path, error: str | None) -> None:
             path.unlink(missing_ok=True)
             return
         log.error("provisioning refused: %s", error)
-        _atomic_write(path, (error + "\n").encode("utf-8"), mode=0o644)
+        # Root's only, like the key: a message never repeats a key, but this file is on the safe side.
+        _atomic_write(path, (error + "\n").encode("utf-8"), mode=0o600)
     except OSError as exc:
         log.error("cannot update %s: %s", path, exc.strerror)
 
