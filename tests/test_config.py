@@ -121,3 +121,40 @@ def test_other_base_urls_are_refused_in_one_line(tmp_path: Path, url: str) -> No
         _load_base_url(tmp_path, url)
     message = str(caught.value)
     assert message.startswith("[mion] base_url: ") and "\n" not in message
+
+
+SHOP_TEXT = '[shop]\nlanguage = "de"\nname = "Kaffee Häusl €"\n'
+"""The ä is the first character that is not ASCII: line 3, column 17."""
+
+
+@pytest.mark.parametrize(("encoding", "bom", "where"), [
+    ("cp1252", b"", "line 3, column 17"),     # Notepad's "ANSI" on a Western European Windows
+    ("utf-16-le", b"\xff\xfe", "line 1, column 1"),  # Notepad's "Unicode"
+    ("utf-16-be", b"\xfe\xff", "line 1, column 1"),
+    ("utf-16-le", b"", "line 1, column 2"),   # no byte-order mark: the first NUL byte gives it away
+])
+def test_a_config_that_is_not_utf8_is_named_with_the_position(tmp_path: Path, encoding: str, bom: bytes,
+                                                              where: str) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(bom + SHOP_TEXT.encode(encoding))
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+
+    message = str(caught.value)
+    assert message.startswith(f"config file {path} ") and where in message and "save it as UTF-8" in message
+    assert "\n" not in message
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SHOP_TEXT.replace("\n", "\r\n").encode("utf-8"))  # Notepad's "UTF-8 with BOM"
+
+    assert load_settings(path).shop.name == "Kaffee Häusl €"
+
+
+def test_a_number_of_thousands_of_digits_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[sale]\nmax_amount_cents = " + "9" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings(path)

@@ -232,3 +232,24 @@ def test_a_refusal_the_kiosk_may_not_read_still_stops_it_and_says_where_to_look(
 
     assert line is not None and "refused" in line and str(etc / "config-error") in line
     assert "sudo kiosk doctor" in line
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("cp1252", b""), ("utf-16-le", b"\xff\xfe")])
+def test_a_config_not_saved_as_utf8_is_refused_with_its_position(boot: Path, etc: Path, encoding: str,
+                                                                 bom: bytes) -> None:
+    (boot / "kiosk.toml").write_bytes(bom + '[shop]\nname = "Café Ä"\n'.encode(encoding))
+
+    result = provision(boot, etc)
+
+    assert not result.config_installed and result.error is not None
+    assert str(boot / "kiosk.toml") in result.error and "line " in result.error and "UTF-8" in result.error
+    assert (etc / "kiosk.toml").read_text() == OLD_CONFIG
+    assert pending_config_error(etc) == result.error
+
+
+def test_a_config_saved_as_utf8_with_a_byte_order_mark_is_installed_without_it(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_bytes(b"\xef\xbb\xbf" + GOOD_CONFIG.replace("Kaffee Eck", "Café Ä").encode())
+
+    assert provision(boot, etc).config_installed
+    assert (etc / "kiosk.toml").read_bytes().startswith(b"[shop]")
+    assert load_settings(etc / "kiosk.toml").shop.name == "Café Ä"
