@@ -37,6 +37,7 @@ from kiosk.core.model import FINAL_PHASES, OPEN_PHASES, Attempt, Phase, SaleSour
 from kiosk.errors import StoreError
 from kiosk.store import schema
 from kiosk.store.outbox import Outboxes
+from kiosk.store.paths import make_private
 from kiosk.store.records import SaleRecord, TillMessage
 from kiosk.store.schema import SALE_COLUMNS, from_us, to_us
 from kiosk.store.statements import (
@@ -78,6 +79,7 @@ class Journal(Outboxes):
             try:
                 if isinstance(self._path, Path):
                     self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    make_private(self._path)
                 conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                        check_same_thread=False)
             except (OSError, sqlite3.Error) as exc:

@@ -8,13 +8,18 @@ Order of precedence:
 3. ``$XDG_DATA_HOME/kiosk`` when ``XDG_DATA_HOME`` is an absolute path (the XDG spec says to ignore
    a relative one);
 4. ``~/.local/share/kiosk``.
+
+The directory and everything the journal writes into it are the kiosk's alone (0700 and 0600), also
+outside systemd (whose ``UMask=0077`` does this for the service) and whatever the umask of the shell
+that started a command: sales and their invoices are the shop's business.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from kiosk.errors import StoreError
@@ -23,6 +28,8 @@ log = logging.getLogger(__name__)
 
 APP_DIR_NAME = "kiosk"
 JOURNAL_FILE_NAME = "journal.sqlite3"
+SQLITE_SIDE_SUFFIXES = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps next to a database; it gives them the database file's permissions."""
 
 
 def default_state_dir(environ: Mapping[str, str] = os.environ) -> Path:
@@ -64,3 +71,30 @@ def ensure_state_dir(state_dir: Path) -> Path:
     except OSError as exc:
         raise StoreError(f"cannot create the state directory {state_dir}: {exc.strerror or exc}") from exc
     return state_dir
+
+
+def make_private(db_path: Path) -> None:
+    """Create the database file ``db_path`` empty with mode 0600 if it is missing, else tighten it to 0600.
+
+    SQLite gives the write-ahead log and its index the permissions of the database file, so they are
+    private from their start. Files an older release left readable are tightened too; a file another
+    user owns (who may not be changed) is logged and left as it is.
+    """
+    fd = os.open(db_path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        _tighten(db_path, lambda: os.fchmod(fd, 0o600))
+    finally:
+        os.close(fd)
+    for suffix in SQLITE_SIDE_SUFFIXES:
+        side = db_path.with_name(db_path.name + suffix)
+        _tighten(side, lambda side=side: side.chmod(0o600))  # type: ignore[misc]
+
+
+def _tighten(path: Path, chmod: Callable[[], None]) -> None:
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            chmod()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("cannot make %s private (mode 0600): %s", path, exc.strerror)
