@@ -325,17 +325,49 @@ def read_api_key(mion: MionSettings, environ: typing.Mapping[str, str] | None = 
         cred_dir = env.get("CREDENTIALS_DIRECTORY")
         if not candidate.is_absolute() and cred_dir:
             candidate = Path(cred_dir) / candidate
-        # The path is repeated only when it cannot be a key pasted into the setting by mistake.
-        shown = "the file it names" if looks_secret(str(candidate)) else str(candidate)
-        try:
-            key = candidate.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"[mion] api_key_file: cannot read {shown}: {exc.strerror}") from exc
-        if not key:
-            raise ConfigError(f"[mion] api_key_file: {shown} is empty")
-        return key
+        return read_key_file(candidate, "[mion] api_key_file")
     key = env.get(mion.api_key_env, "").strip()
     return key or None
+
+
+SIMULATOR_KEY_ENV = "MION_SIMULATOR_API_KEY"
+SIMULATOR_DEFAULT_KEY = "demo-key"
+
+
+def simulator_api_key(key_file: Path | None, key: str | None,
+                      environ: typing.Mapping[str, str] | None = None) -> str:
+    """The key ``kiosk simulator`` accepts: from ``--api-key-file``, ``--api-key``, ``$MION_SIMULATOR_API_KEY``
+    or ``demo-key``, in that order. A key on the command line is visible to every user of the machine;
+    the file and the variable are not.
+
+    Raises:
+        ConfigError: the key file cannot be read or is empty (one line, without the key).
+    """
+    if key_file is not None:
+        return read_key_file(key_file, "--api-key-file")
+    if key is not None:
+        return key
+    env = os.environ if environ is None else environ
+    return env.get(SIMULATOR_KEY_ENV, "").strip() or SIMULATOR_DEFAULT_KEY
+
+
+def read_key_file(path: Path, setting: str) -> str:
+    """The key in the file at ``path``, without a byte-order mark or surrounding white space.
+
+    Raises:
+        ConfigError: ``<setting>: ...`` when the file cannot be read, is not UTF-8 or is empty. The
+            path is repeated only when it cannot be a key pasted into the setting by mistake.
+    """
+    shown = "the file it names" if looks_secret(str(path)) else str(path)
+    try:
+        key = path.read_text(encoding="utf-8").removeprefix("\ufeff").strip()
+    except OSError as exc:
+        raise ConfigError(f"{setting}: cannot read {shown}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{setting}: {shown} is not UTF-8 text") from exc
+    if not key:
+        raise ConfigError(f"{setting}: {shown} is empty")
+    return key
 
 
 def shop_timezone(settings: Settings) -> tzinfo:
