@@ -14,8 +14,8 @@ At boot ``kiosk-provision.service`` runs :func:`provision` as root before the ki
    and the one-line reason goes to ``/etc/kiosk/config-error`` (root's, 0600) and the log. The kiosk
    shows that line on its error screen (see :func:`pending_config_error`) instead of crash-looping.
 2. The key is checked for shape, written to ``/etc/kiosk/mion-api-key`` with mode 0600 (owned by
-   root, who runs this and so creates it; systemd hands it to the kiosk through ``LoadCredential=``)
-   and removed from the boot partition, which every computer can read.
+   root, who runs this and so creates it; systemd hands it to the kiosk through ``LoadCredential=``),
+   overwritten with zeros on the boot partition, which every computer can read, and removed.
 
 Each run rewrites ``config-error`` from scratch, so fixing or deleting the bad file clears the error
 at the next boot. No message here ever contains the key.
@@ -80,6 +80,7 @@ def provision(boot_dir: Path, etc_dir: Path) -> ProvisionResult:
         try:
             key_text = _read_key(boot_key)
             _install_key(key_text, etc_dir / KEY_NAME)
+            _overwrite(boot_key)
             _remove(boot_key)
             key_installed = True
             log.info("installed the Mion API key into %s", etc_dir / KEY_NAME)
@@ -219,6 +220,31 @@ def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _overwrite(path: Path) -> None:
+    """Write zeros over every byte of ``path`` and flush them to the card, before it is removed.
+
+    FAT keeps a removed file's bytes in its free clusters until something else is written there, and
+    any computer can read them back; overwritten in place, the key is gone from this copy. What this
+    cannot reach (copies an editor saved before, blocks the card's controller moved aside) is in
+    image-build/README.md.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        log.error("could not overwrite %s before removing it: %s", path, exc.strerror)
+        return
+    try:
+        size = os.fstat(fd).st_size
+        written = 0
+        while written < size:
+            written += os.write(fd, bytes(min(size - written, 65536)))
+        os.fsync(fd)
+    except OSError as exc:
+        log.error("could not overwrite %s before removing it: %s", path, exc.strerror)
     finally:
         os.close(fd)
 

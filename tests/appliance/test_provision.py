@@ -253,3 +253,16 @@ def test_a_config_saved_as_utf8_with_a_byte_order_mark_is_installed_without_it(b
     assert provision(boot, etc).config_installed
     assert (etc / "kiosk.toml").read_bytes().startswith(b"[shop]")
     assert load_settings(etc / "kiosk.toml").shop.name == "Café Ä"
+
+
+def test_the_key_on_the_boot_partition_is_overwritten_before_it_is_removed(boot: Path, etc: Path,
+                                                                            tmp_path: Path) -> None:
+    (boot / "mion-api-key").write_text(KEY + "\r\n")
+    witness = tmp_path / "the-same-file"
+    os.link(boot / "mion-api-key", witness)  # a second name for the same bytes, to see what became of them
+
+    assert provision(boot, etc).key_installed
+
+    assert not (boot / "mion-api-key").exists()
+    assert witness.read_bytes() == b"\0" * (len(KEY) + 2)
+    assert (etc / "mion-api-key").read_text() == KEY
