@@ -158,3 +158,12 @@ def test_a_number_of_thousands_of_digits_is_one_line_not_a_traceback(tmp_path: P
     path.write_text("[sale]\nmax_amount_cents = " + "9" * 5000 + "\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_settings(path)
+
+
+def test_a_key_file_that_is_not_utf8_or_has_a_byte_order_mark(tmp_path: Path) -> None:
+    mion = dataclasses.replace(load_settings(None).mion, api_key_file=str(tmp_path / "mion-api-key"))
+    (tmp_path / "mion-api-key").write_bytes(b"\xef\xbb\xbfsk_live_abcdef123456\r\n")
+    assert read_api_key(mion, {}) == "sk_live_abcdef123456"
+    (tmp_path / "mion-api-key").write_bytes("sk_live_abcdéf".encode("cp1252"))
+    with pytest.raises(ConfigError, match=r"^\[mion\] api_key_file: .* is not UTF-8 text$"):
+        read_api_key(mion, {})
