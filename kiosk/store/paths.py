@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -61,8 +62,12 @@ def journal_path(state_dir: Path) -> Path:
 def ensure_state_dir(state_dir: Path) -> Path:
     """Create ``state_dir`` (owner-only, 0700) if it is missing and return it.
 
+    An existing directory that others may enter is left as it is, with a warning: it may be one that
+    is not the kiosk's alone (``--state-dir /tmp``), whose mode is not ours to change. The journal's
+    files in it are private all the same (:func:`make_private`).
+
     Raises:
-        StoreError: it cannot be created, or exists but is not a directory.
+        StoreError: one line, ``cannot create the state directory DIR: REASON``, or the path is a file.
     """
     try:
         state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -70,7 +75,32 @@ def ensure_state_dir(state_dir: Path) -> Path:
         raise StoreError(f"state directory {state_dir} exists but is not a directory") from exc
     except OSError as exc:
         raise StoreError(f"cannot create the state directory {state_dir}: {exc.strerror or exc}") from exc
+    try:
+        mode = stat.S_IMODE(state_dir.stat().st_mode)
+    except OSError:
+        return state_dir
+    if mode & 0o077:
+        log.warning("the state directory %s may be entered by other users (mode %04o); if it is the kiosk's "
+                    "alone: chmod 700 %s", state_dir, mode, state_dir)
     return state_dir
+
+
+def reading_uri(db_path: Path, *, dir_writable: bool | None = None) -> str:
+    """A SQLite URI that opens ``db_path`` read-only, also where nothing may be written next to it.
+
+    ``mode=ro`` reads a journal in WAL mode, including sales still in its write-ahead log, but it
+    needs the ``-wal`` and ``-shm`` files or a directory where it may create them. Where the directory
+    cannot be written (a read-only mount, a write-protected card; ``dir_writable`` None asks
+    ``os.access``) and no ``-wal`` file exists, the journal was closed cleanly and nothing waits in a
+    log, so it is opened ``immutable``: SQLite then reads the file alone and takes no locks. With a
+    ``-wal`` file present it is never immutable, which would silently miss the sales in the log.
+    """
+    if dir_writable is None:
+        dir_writable = os.access(db_path.parent, os.W_OK)
+    uri = "file:" + urllib.parse.quote(str(db_path.absolute())) + "?mode=ro"
+    if not dir_writable and not db_path.with_name(db_path.name + "-wal").exists():
+        uri += "&immutable=1"
+    return uri
 
 
 def make_private(db_path: Path) -> None:
