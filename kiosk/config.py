@@ -199,6 +199,7 @@ class PosSettings:
 
     def check(self) -> None:
         check_numbers(self, "pos")
+        refuse_secret("pos", "port", self.port)  # the port is logged; device paths under /dev/ never look like keys
         _require(not self.enabled or bool(self.port), "pos", "port", "a serial port path when pos is enabled",
                  self.port)
         _require(self.baudrate in BAUD_RATES, "pos", "baudrate",

@@ -32,9 +32,9 @@ config errors), into the log, ``kiosk doctor``'s output or the ``config-error`` 
   ``/`` too; device paths under ``/dev/`` (serial numbers in by-id names) never look like keys.
   A language code, a pin name, a host, a path or a URL is repeated as before, because that helps.
 * Texts of ``[mion]`` are never repeated at all: that is where a key lands one line off.
-* Where a key-like text can only be a pasted key, it is refused: the shop's name and address lines
-  and the receipt footer (they reach the customer), and ``[mion]``'s header, scheme, variable, file
-  and field names.
+* Where a key-like word (not a path or URL) can only be a pasted key, it is refused: in the shop's
+  name and address lines and the receipt footer (they reach the customer), the till's port (which
+  the log names), and ``[mion]``'s header, scheme, variable, file and field names.
 
 ``kiosk doctor`` also hides every key-like piece of every setting from its lines (see
 :func:`secret_texts`), since the messages of serial ports, printers and networks repeat the values
@@ -175,12 +175,15 @@ def secret_parts(text: str) -> list[str]:
     for word in text.split():
         if word.startswith("/dev/"):
             continue
-        path_like = word.startswith(("/", "~")) or "://" in word
-        for piece in (_SPLIT_PATH if path_like else _SPLIT).split(word):
+        for piece in (_SPLIT_PATH if _path_like(word) else _SPLIT).split(word):
             if len(piece) >= _LONG_PIECE_CHARS or (len(piece) >= _DIGIT_PIECE_CHARS
                                                     and any(ch.isdigit() for ch in piece)):
                 found.append(piece)
     return found
+
+
+def _path_like(word: str) -> bool:
+    return word.startswith(("/", "~")) or "://" in word
 
 
 def looks_secret(text: str) -> bool:
@@ -189,8 +192,12 @@ def looks_secret(text: str) -> bool:
 
 
 def refuse_secret(section: str, name: str, value: str, what: str = "") -> None:
-    """Refuse a text setting that can only hold a key by mistake; the message does not repeat it."""
-    if looks_secret(value):
+    """Refuse a text setting holding a word that looks like a key; the message does not repeat it.
+
+    Paths and URLs are left to the hiding rule: a by-id or test directory name may look like a key,
+    and a key pasted by mistake is a word of its own.
+    """
+    if any(not _path_like(word) and looks_secret(word) for word in value.split()):
         raise ConfigError(f"[{section}] {name}: looks like an API key (not repeated here); "
                           f"{what or 'the key belongs in its own file, named by [mion] api_key_file'}")
 
