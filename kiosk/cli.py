@@ -57,11 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     run = command("run", "run the kiosk against Mion (what the systemd service runs)")
     run.add_argument("--window", type=_size, metavar="WxH", help="run in a window of this size instead of full screen")
 
-    sim = command("simulator", "run the Mion simulator on its own (control endpoints under /_sim/)")
+    sim = command("simulator", "run the Mion simulator on its own (control endpoints under /_sim/); the key it "
+                               "accepts comes from --api-key-file, else --api-key, else $MION_SIMULATOR_API_KEY, "
+                               "else demo-key")
     sim.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (default: 8765)")
-    sim.add_argument("--api-key", default="demo-key",
-                     help="the key the simulator accepts (default: demo-key); visible to other users in the "
-                          "process list, so use it only for test keys")
+    sim_key = sim.add_mutually_exclusive_group()
+    sim_key.add_argument("--api-key-file", type=Path, metavar="FILE", help="file holding the key the simulator accepts")
+    sim_key.add_argument("--api-key", metavar="KEY",
+                         help="the key itself; visible to every user of this machine in the process list, so "
+                              "prefer --api-key-file or $MION_SIMULATOR_API_KEY")
     sim.add_argument("--network", default="regtest", choices=("mainnet", "testnet", "signet", "regtest"),
                      help="network of the invoices it issues (default: regtest)")
 

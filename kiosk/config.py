@@ -3,29 +3,35 @@
 Every setting has a default, so an empty file (or none at all) gives the demo kiosk. A bad file
 stops start-up with one line that names the setting and says what is expected::
 
-    [sale] max_amount_cents: expected a whole number of cents, got "12.50"
+    [sale] max_amount_cents: expected a whole number, got "12.50"
+    [display] dim_after_s: expected seconds from 0 to 86400, got inf
+
+Every number is declared with its range (``number(default, min, max, unit)``, see
+``kiosk.config_check``), which docs/kiosk.example.toml repeats.
 
 The API key is never in this file's dataclasses' repr, and is read from an environment variable or
-a file of its own (a systemd credential on the appliance).
+a file of its own (a systemd credential on the appliance). A key pasted into another setting is not
+repeated by any error, and is refused where it can only be a mistake (``kiosk.config_check``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
-import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
+from kiosk.config_check import require as _require
+from kiosk.config_toml import build, read_toml
 from kiosk.errors import ConfigError
 
 LANGUAGES = ("en", "de", "fi")
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 INVOICE_NETWORKS = {
     # network name -> BOLT11 human-readable prefix after "ln"
     "mainnet": "bc",
@@ -51,6 +57,10 @@ class ShopSettings:
     """IANA zone for receipts and reports (e.g. Europe/Helsinki); empty uses the system's."""
 
     def check(self) -> None:
+        # The name and address reach the customer's screen and receipt: never a pasted key.
+        refuse_secret("shop", "name", self.name)
+        for line in self.address_lines:
+            refuse_secret("shop", "address_lines", line)
         _require(self.language in LANGUAGES, "shop", "language", f"one of {', '.join(LANGUAGES)}", self.language)
         _require(bool(re.fullmatch(r"[A-Za-z0-9-]{1,12}", self.terminal_id)), "shop", "terminal_id",
                  "1 to 12 letters, digits or '-'", self.terminal_id)
@@ -65,42 +75,30 @@ class ShopSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaleSettings:
-    max_amount_cents: int = 100_000
+    max_amount_cents: int = number(100_000, 1, 100_000_000, "cents")
     """Largest amount the kiosk will charge, in cents (default 1 000,00 €)."""
-    poll_interval_s: float = 0.5
+    poll_interval_s: float = number(0.5, 0.1, 10, "seconds")
     """How often the session status is asked while the customer pays (Mion suggests 0.5 to 1 s)."""
-    refresh_margin_s: float = 10.0
+    refresh_margin_s: float = number(10.0, 0, 60, "seconds")
     """The customer never sees an invoice with less than this left: a fresh one replaces it."""
-    refresh_lead_s: float = 10.0
+    refresh_lead_s: float = number(10.0, 0, 60, "seconds")
     """How long before the margin the next invoice is requested, so the swap is seamless."""
-    session_lifetime_s: int = 300
+    session_lifetime_s: int = number(300, 30, 86_400, "seconds")
     """How long Mion keeps the payment session open; the sale expires after it."""
-    late_grace_s: float = 120.0
+    late_grace_s: float = number(120.0, 0, 3600, "seconds")
     """After the session expired, how long the kiosk keeps checking for a late payment."""
-    paid_screen_s: float = 6.0
+    paid_screen_s: float = number(6.0, 1, 600, "seconds")
     """Seconds the paid screen stays before the kiosk returns to idle."""
-    message_screen_s: float = 6.0
+    message_screen_s: float = number(6.0, 1, 600, "seconds")
     """Seconds an expired/cancelled/error screen stays before returning to idle."""
-    max_backoff_s: float = 8.0
+    max_backoff_s: float = number(8.0, 0.1, 120, "seconds")
     """Longest wait between retries while Mion cannot be reached."""
     recovery_unpayable: str = "expired"
     """How an unfinished sale found at start-up that can no longer be paid ends: expired or cancelled."""
 
     def check(self) -> None:
-        _require(1 <= self.max_amount_cents <= 100_000_000, "sale", "max_amount_cents",
-                 "a whole number of cents from 1 to 100000000", self.max_amount_cents)
-        _require(0.1 <= self.poll_interval_s <= 10, "sale", "poll_interval_s", "seconds from 0.1 to 10",
-                 self.poll_interval_s)
-        _require(0 <= self.refresh_margin_s <= 60, "sale", "refresh_margin_s", "seconds from 0 to 60",
-                 self.refresh_margin_s)
-        _require(0 <= self.refresh_lead_s <= 60, "sale", "refresh_lead_s", "seconds from 0 to 60", self.refresh_lead_s)
-        _require(30 <= self.session_lifetime_s <= 86_400, "sale", "session_lifetime_s",
-                 "seconds from 30 to 86400", self.session_lifetime_s)
-        _require(0 <= self.late_grace_s <= 3600, "sale", "late_grace_s", "seconds from 0 to 3600", self.late_grace_s)
-        _require(1 <= self.paid_screen_s <= 600, "sale", "paid_screen_s", "seconds from 1 to 600", self.paid_screen_s)
-        _require(1 <= self.message_screen_s <= 600, "sale", "message_screen_s", "seconds from 1 to 600",
-                 self.message_screen_s)
-        _require(self.poll_interval_s <= self.max_backoff_s <= 120, "sale", "max_backoff_s",
+        check_numbers(self, "sale")
+        _require(self.poll_interval_s <= self.max_backoff_s, "sale", "max_backoff_s",
                  "seconds from poll_interval_s to 120", self.max_backoff_s)
         _require(self.recovery_unpayable in ("expired", "cancelled"), "sale", "recovery_unpayable",
                  "expired or cancelled", self.recovery_unpayable)
@@ -126,7 +124,7 @@ class MionPaths:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MionSettings:
     base_url: str = "https://api.mion.group"
-    """Where Mion's API lives. Demo mode replaces it with the built-in simulator."""
+    """Where Mion's API lives: https, or plain http to this machine only. Demo mode uses the simulator."""
     auth_header: str = "Authorization"
     """Name of the header that carries the API key."""
     auth_scheme: str = "Bearer"
@@ -139,41 +137,44 @@ class MionSettings:
     """Name of the session request's expiry field (sent as an ISO 8601 UTC time)."""
     invoice_network: str = "mainnet"
     """Invoices for any other network are refused: mainnet, testnet, signet or regtest."""
-    connect_timeout_s: float = 3.05
-    read_timeout_s: float = 5.0
+    connect_timeout_s: float = number(3.05, 0.1, 60, "seconds")
+    """How long to wait for a connection to Mion."""
+    read_timeout_s: float = number(5.0, 0.1, 120, "seconds")
+    """How long to wait for Mion's answer once connected."""
     paths: MionPaths = field(default_factory=MionPaths)
 
     def check(self) -> None:
-        _require(bool(re.fullmatch(r"https?://[^\s/]+(/\S*)?", self.base_url)), "mion", "base_url",
-                 "an http(s) URL such as https://api.mion.group", self.base_url)
+        check_numbers(self, "mion")
+        check_base_url(self.base_url)
+        # The settings next to the key's: where a key pasted one line off lands. Never repeated, refused.
+        for name in ("auth_header", "auth_scheme", "api_key_env", "session_expiry_field"):
+            refuse_secret("mion", name, getattr(self, name))
+        refuse_secret("mion", "api_key_file", self.api_key_file,
+                      'name the file that holds the key instead, such as "mion-api-key"')
         _require(bool(re.fullmatch(r"[A-Za-z0-9-]+", self.auth_header)), "mion", "auth_header",
                  "an HTTP header name", self.auth_header)
         _require(self.invoice_network in INVOICE_NETWORKS, "mion", "invoice_network",
                  f"one of {', '.join(INVOICE_NETWORKS)}", self.invoice_network)
-        _require(0.1 <= self.connect_timeout_s <= 60, "mion", "connect_timeout_s", "seconds from 0.1 to 60",
-                 self.connect_timeout_s)
-        _require(0.1 <= self.read_timeout_s <= 120, "mion", "read_timeout_s", "seconds from 0.1 to 120",
-                 self.read_timeout_s)
         self.paths.check()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DisplaySettings:
     fullscreen: bool = True
-    width: int = 0
+    width: int = number(0, 0, 7680, "pixels")
     """Window or mode width in pixels; 0 takes the screen's own size."""
-    height: int = 0
-    rotate: int = 0
+    height: int = number(0, 0, 7680, "pixels")
+    rotate: int = number(0, 0, 270, "degrees")
     """Rotation done in software, in degrees: 0, 90, 180 or 270 (portrait panels)."""
-    dim_after_s: float = 0
+    dim_after_s: float = number(0.0, 0, 86_400, "seconds")
     """Dim the idle screen after this many seconds without a sale; 0 never dims."""
 
     def check(self) -> None:
+        check_numbers(self, "display")
         _require(self.rotate in (0, 90, 180, 270), "display", "rotate", "0, 90, 180 or 270", self.rotate)
         for name in ("width", "height"):
             value = getattr(self, name)
-            _require(value == 0 or 320 <= value <= 7680, "display", name, "0 (screen size) or 320 to 7680", value)
-        _require(self.dim_after_s >= 0, "display", "dim_after_s", "seconds, 0 or more", self.dim_after_s)
+            _require(value == 0 or 320 <= value, "display", name, "0 (screen size) or 320 to 7680", value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -181,10 +182,10 @@ class PosSettings:
     enabled: bool = False
     port: str = ""
     """Serial port path (prefer /dev/serial/by-id/...) or a pyserial URL such as loop://."""
-    baudrate: int = 9600
-    bytesize: int = 8
+    baudrate: int = number(9600, 1200, 115_200)
+    bytesize: int = number(8, 7, 8)
     parity: str = "N"
-    stopbits: int = 1
+    stopbits: int = number(1, 1, 2)
     mode: str = "line"
     """line: the kiosk's own line protocol (docs/pos-protocol.md); pole: emulate a pole display."""
     pole_command_set: str = "cd5220"
@@ -197,13 +198,13 @@ class PosSettings:
     """A new sale while one is open: refuse it, or replace (cancel) the open one."""
 
     def check(self) -> None:
+        check_numbers(self, "pos")
+        refuse_secret("pos", "port", self.port)  # the port is logged; device paths under /dev/ never look like keys
         _require(not self.enabled or bool(self.port), "pos", "port", "a serial port path when pos is enabled",
                  self.port)
-        _require(self.baudrate in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200), "pos", "baudrate",
+        _require(self.baudrate in BAUD_RATES, "pos", "baudrate",
                  "a standard baud rate such as 9600", self.baudrate)
-        _require(self.bytesize in (7, 8), "pos", "bytesize", "7 or 8", self.bytesize)
         _require(self.parity in ("N", "E", "O"), "pos", "parity", "N, E or O", self.parity)
-        _require(self.stopbits in (1, 2), "pos", "stopbits", "1 or 2", self.stopbits)
         _require(self.mode in ("line", "pole"), "pos", "mode", "line or pole", self.mode)
         _require(self.pole_command_set in ("cd5220", "epson", "logic_controls", "aedex"), "pos",
                  "pole_command_set", "cd5220, epson, logic_controls or aedex", self.pole_command_set)
@@ -224,7 +225,7 @@ class LightSettings:
     pin: str = "GPIO17"
     """gpiozero pin name of the status LED."""
     active_high: bool = True
-    paid_on_s: float = 5.0
+    paid_on_s: float = number(5.0, 0.1, 600, "seconds")
     """How long the LED stays solid after a payment."""
     buzzer_pin: str = ""
     """gpiozero pin name of an optional buzzer; empty for none."""
@@ -232,11 +233,11 @@ class LightSettings:
     """Play a short chime through the audio output on paid."""
 
     def check(self) -> None:
+        check_numbers(self, "light")
         _require(bool(re.fullmatch(r"(GPIO|BOARD|BCM)?\d{1,2}", self.pin)), "light", "pin",
                  "a pin name such as GPIO17 or BOARD11", self.pin)
         _require(not self.buzzer_pin or bool(re.fullmatch(r"(GPIO|BOARD|BCM)?\d{1,2}", self.buzzer_pin)), "light",
                  "buzzer_pin", "empty or a pin name such as GPIO18", self.buzzer_pin)
-        _require(0 < self.paid_on_s <= 600, "light", "paid_on_s", "seconds from 0 to 600", self.paid_on_s)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -249,13 +250,15 @@ class PrinterSettings:
     """For serial and file: the device path."""
     host: str = ""
     """For network: host name or address."""
-    port: int = 9100
-    baudrate: int = 9600
+    port: int = number(9100, 1, 65_535)
+    """For network: the printer's TCP port."""
+    baudrate: int = number(9600, 1200, 115_200)
+    """For serial: the line speed."""
     profile: str = ""
     """python-escpos printer profile (e.g. TM-T20II); empty for the generic one."""
-    paper_mm: int = 80
+    paper_mm: int = number(80, 58, 80, "mm")
     """Paper width: 58 or 80."""
-    columns: int = 0
+    columns: int = number(0, 0, 64, "characters")
     """Characters per line at font A; 0 takes 32 for 58 mm and 48 for 80 mm (some 80 mm printers, such as
     the Epson TM-T88 series, fit 42)."""
     receipt_qr: bool = False
@@ -264,10 +267,12 @@ class PrinterSettings:
     merchant_copy: bool = False
 
     def check(self) -> None:
+        check_numbers(self, "printer")
+        refuse_secret("printer", "footer", self.footer)  # printed for the customer
         kinds = ("none", "usb", "serial", "network", "file", "dummy")
         _require(self.kind in kinds, "printer", "kind", ", ".join(kinds), self.kind)
         _require(self.paper_mm in (58, 80), "printer", "paper_mm", "58 or 80", self.paper_mm)
-        _require(self.columns == 0 or 24 <= self.columns <= 64, "printer", "columns",
+        _require(self.columns == 0 or 24 <= self.columns, "printer", "columns",
                  "0 (from the paper width) or 24 to 64", self.columns)
         if self.kind == "usb":
             _require(bool(re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", self.usb_id)), "printer", "usb_id",
@@ -276,7 +281,8 @@ class PrinterSettings:
             _require(bool(self.device), "printer", "device", f"a device path for a {self.kind} printer", self.device)
         if self.kind == "network":
             _require(bool(self.host), "printer", "host", "a host name or address for a network printer", self.host)
-        _require(1 <= self.port <= 65535, "printer", "port", "a TCP port from 1 to 65535", self.port)
+        _require(self.baudrate in BAUD_RATES, "printer", "baudrate", "a standard baud rate such as 9600",
+                 self.baudrate)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -300,19 +306,8 @@ def load_settings(path: Path | None) -> Settings:
     Raises:
         ConfigError: one line naming the first bad setting and what is expected.
     """
-    if path is None:
-        data: dict[str, Any] = {}
-    else:
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file {path} does not exist") from exc
-        except OSError as exc:
-            raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    settings: Settings = _build(Settings, data, "")
+    data: dict[str, Any] = {} if path is None else read_toml(path)
+    settings: Settings = build(Settings, data, "")
     settings.check()
     return settings
 
@@ -331,15 +326,49 @@ def read_api_key(mion: MionSettings, environ: typing.Mapping[str, str] | None = 
         cred_dir = env.get("CREDENTIALS_DIRECTORY")
         if not candidate.is_absolute() and cred_dir:
             candidate = Path(cred_dir) / candidate
-        try:
-            key = candidate.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"[mion] api_key_file: cannot read {candidate}: {exc.strerror}") from exc
-        if not key:
-            raise ConfigError(f"[mion] api_key_file: {candidate} is empty")
-        return key
+        return read_key_file(candidate, "[mion] api_key_file")
     key = env.get(mion.api_key_env, "").strip()
     return key or None
+
+
+SIMULATOR_KEY_ENV = "MION_SIMULATOR_API_KEY"
+SIMULATOR_DEFAULT_KEY = "demo-key"
+
+
+def simulator_api_key(key_file: Path | None, key: str | None,
+                      environ: typing.Mapping[str, str] | None = None) -> str:
+    """The key ``kiosk simulator`` accepts: from ``--api-key-file``, ``--api-key``, ``$MION_SIMULATOR_API_KEY``
+    or ``demo-key``, in that order. A key on the command line is visible to every user of the machine;
+    the file and the variable are not.
+
+    Raises:
+        ConfigError: the key file cannot be read or is empty (one line, without the key).
+    """
+    if key_file is not None:
+        return read_key_file(key_file, "--api-key-file")
+    if key is not None:
+        return key
+    env = os.environ if environ is None else environ
+    return env.get(SIMULATOR_KEY_ENV, "").strip() or SIMULATOR_DEFAULT_KEY
+
+
+def read_key_file(path: Path, setting: str) -> str:
+    """The key in the file at ``path``, without a byte-order mark or surrounding white space.
+
+    Raises:
+        ConfigError: ``<setting>: ...`` when the file cannot be read, is not UTF-8 or is empty. The
+            path is repeated only when it cannot be a key pasted into the setting by mistake.
+    """
+    shown = "the file it names" if looks_secret(str(path)) else str(path)
+    try:
+        key = path.read_text(encoding="utf-8").removeprefix("\ufeff").strip()
+    except OSError as exc:
+        raise ConfigError(f"{setting}: cannot read {shown}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{setting}: {shown} is not UTF-8 text") from exc
+    if not key:
+        raise ConfigError(f"{setting}: {shown} is empty")
+    return key
 
 
 def shop_timezone(settings: Settings) -> tzinfo:
@@ -351,70 +380,3 @@ def shop_timezone(settings: Settings) -> tzinfo:
     local = datetime.now().astimezone().tzinfo
     assert local is not None
     return local
-
-
-# --- the generic TOML -> dataclass mapping -----------------------------------------------------------
-
-
-def _build(cls: type[Any], data: object, where: str) -> Any:
-    section = f"[{where}] " if where else ""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{section.strip() or 'config'}: expected a table of settings")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = [key for key in data if key not in fields]
-    if unknown:
-        key = unknown[0]
-        close = difflib.get_close_matches(key, list(fields), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; known settings: {', '.join(fields)}"
-        raise ConfigError(f"{section}{key}: unknown setting{hint}")
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        kwargs[name] = _convert(hints[name], value, where, name)
-    return cls(**kwargs)
-
-
-def _convert(hint: Any, value: object, where: str, name: str) -> Any:
-    label = f"[{where}] {name}" if where else name
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _build(hint, value, f"{where}.{name}" if where else name)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{label}: expected true or false, got {_show(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{label}: expected a whole number, got {_show(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{label}: expected a number, got {_show(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{label}: expected a text in quotes, got {_show(value)}")
-        return value
-    if typing.get_origin(hint) is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{label}: expected a list of texts such as [\"a\", \"b\"], got {_show(value)}")
-        return tuple(value)
-    if isinstance(hint, types.UnionType):  # pragma: no cover - no such settings yet
-        raise ConfigError(f"{label}: unsupported setting type")
-    raise ConfigError(f"{label}: unsupported setting type")  # pragma: no cover
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _require(ok: bool, section: str, name: str, expected: str, got: object) -> None:
-    if not ok:
-        raise ConfigError(f"[{section}] {name}: expected {expected}, got {_show(got)}")

@@ -78,3 +78,92 @@ def test_the_key_comes_from_a_credential_file_and_never_into_the_message(tmp_pat
         read_api_key(mion, {"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert read_api_key(settings.mion, {"MION_API_KEY": "k-from-env"}) == "k-from-env"
     assert read_api_key(settings.mion, {}) is None
+
+
+def _load_base_url(tmp_path: Path, url: str) -> Settings:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[mion]\nbase_url = "{url}"\n')
+    return load_settings(path)
+
+
+PLAIN_HTTP_REFUSED = ("[mion] base_url: plain http is allowed only to this machine (127.0.0.1, ::1, localhost); "
+                      "use https://")
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1", "http://127.0.0.1:8765/api/v1", "http://127.255.255.254", "http://[::1]",
+    "http://[::1]:8080/", "http://localhost", "http://LocalHost:8765",
+    "https://api.mion.group", "https://10.0.0.1:8443/v1", "https://[2001:db8::1]", "https://localhost.evil.com",
+])
+def test_base_url_is_https_or_plain_http_to_this_machine(tmp_path: Path, url: str) -> None:
+    assert _load_base_url(tmp_path, url).mion.base_url == url
+
+
+@pytest.mark.parametrize("url", [
+    "http://128.0.0.1", "http://126.255.255.255", "http://localhost.evil.com", "http://127.0.0.1.evil.com",
+    "http://10.0.0.1", "http://192.168.1.20:8080", "http://[::2]", "http://[::ffff:10.0.0.1]",
+    "http://0.0.0.0", "http://api.mion.group", "HTTP://api.mion.group",
+])
+def test_plain_http_to_another_machine_is_refused_because_the_key_would_travel_in_clear(
+        tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load_base_url(tmp_path, url)
+    assert str(caught.value) == PLAIN_HTTP_REFUSED
+
+
+@pytest.mark.parametrize("url", [
+    "ftp://api.mion.group", "ws://127.0.0.1", "file:///etc/kiosk", "api.mion.group", "https://", "https:///v1",
+    "https://user:secret@api.mion.group", "https://api.mion.group/?key=abc", "https://api.mion.group/#x",
+    "https://api.mion.group:99999", "https://api mion.group",
+])
+def test_other_base_urls_are_refused_in_one_line(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _load_base_url(tmp_path, url)
+    message = str(caught.value)
+    assert message.startswith("[mion] base_url: ") and "\n" not in message
+
+
+SHOP_TEXT = '[shop]\nlanguage = "de"\nname = "Kaffee Häusl €"\n'
+"""The ä is the first character that is not ASCII: line 3, column 17."""
+
+
+@pytest.mark.parametrize(("encoding", "bom", "where"), [
+    ("cp1252", b"", "line 3, column 17"),     # Notepad's "ANSI" on a Western European Windows
+    ("utf-16-le", b"\xff\xfe", "line 1, column 1"),  # Notepad's "Unicode"
+    ("utf-16-be", b"\xfe\xff", "line 1, column 1"),
+    ("utf-16-le", b"", "line 1, column 2"),   # no byte-order mark: the first NUL byte gives it away
+])
+def test_a_config_that_is_not_utf8_is_named_with_the_position(tmp_path: Path, encoding: str, bom: bytes,
+                                                              where: str) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(bom + SHOP_TEXT.encode(encoding))
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+
+    message = str(caught.value)
+    assert message.startswith(f"config file {path} ") and where in message and "save it as UTF-8" in message
+    assert "\n" not in message
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SHOP_TEXT.replace("\n", "\r\n").encode("utf-8"))  # Notepad's "UTF-8 with BOM"
+
+    assert load_settings(path).shop.name == "Kaffee Häusl €"
+
+
+def test_a_number_of_thousands_of_digits_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[sale]\nmax_amount_cents = " + "9" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings(path)
+
+
+def test_a_key_file_that_is_not_utf8_or_has_a_byte_order_mark(tmp_path: Path) -> None:
+    mion = dataclasses.replace(load_settings(None).mion, api_key_file=str(tmp_path / "mion-api-key"))
+    (tmp_path / "mion-api-key").write_bytes(b"\xef\xbb\xbfsk_live_abcdef123456\r\n")
+    assert read_api_key(mion, {}) == "sk_live_abcdef123456"
+    (tmp_path / "mion-api-key").write_bytes("sk_live_abcdéf".encode("cp1252"))
+    with pytest.raises(ConfigError, match=r"^\[mion\] api_key_file: .* is not UTF-8 text$"):
+        read_api_key(mion, {})

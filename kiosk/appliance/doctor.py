@@ -2,7 +2,8 @@
 
 Meant for the technician on a console or over ssh (``sudo kiosk doctor``), and for tools
 (``--json``). Each check is independent and never raises; a check that cannot tell says "unknown"
-rather than guessing. The API key is only ever reported as present or missing.
+rather than guessing. The API key is only ever reported as present or missing, and a key pasted into
+another setting is shown as ``***`` (see ``kiosk.config_check``).
 
 Checks, in order: config, API key, Mion (reachable, TLS, key accepted), clock, display, till serial
 port, receipt printer, GPIO. Checks that depend on a setting are "skipped" when the setting turns them
@@ -11,6 +12,7 @@ off or when the config itself is invalid.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import logging
@@ -22,9 +24,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from kiosk.appliance.provision import pending_config_error
 from kiosk.config import PosSettings, Settings, load_settings, read_api_key
+from kiosk.config_check import scrub, secret_texts
 from kiosk.errors import ConfigError, KioskError, MionMalformed, MionRejected, MionUnavailable
 
 log = logging.getLogger(__name__)
@@ -88,7 +92,20 @@ def run_doctor(
             result = CheckResult(name=check.__name__.removeprefix("_check_"), status="unknown",
                                  detail=f"the check itself failed: {type(exc).__name__}")
         ctx.results.append(result)
-    return ctx.results
+    return _hide_secrets(ctx)
+
+
+def _hide_secrets(ctx: _Context) -> list[CheckResult]:
+    """The results with the key, and every key-like piece of a setting, replaced by ``***``.
+
+    Serial ports, printers and networks repeat the names they were given in their errors, so a key
+    pasted into ``[pos] port`` would otherwise come back in a detail line.
+    """
+    secrets = secret_texts(ctx.settings) if ctx.settings is not None else set()
+    if ctx.api_key:
+        secrets.add(ctx.api_key)
+    return [dataclasses.replace(r, detail=scrub(r.detail, secrets), hint=scrub(r.hint, secrets))
+            for r in ctx.results]
 
 
 def format_results(results: list[CheckResult], as_json: bool) -> str:
@@ -120,7 +137,7 @@ def _check_config(ctx: _Context) -> CheckResult:
         return CheckResult(name="config", status="fail", detail=str(exc),
                            hint="correct the setting named, or put a fixed kiosk.toml on the boot partition")
     if ctx.config_path is not None:
-        refused = pending_config_error(ctx.config_path.parent)
+        refused = pending_config_error(ctx.config_path.parent, ctx.environ)
         if refused:
             return CheckResult(name="config", status="fail",
                                detail=f"valid, but the last provisioned config was refused: {refused}",
@@ -181,7 +198,8 @@ def _check_mion(ctx: _Context) -> CheckResult:
         return CheckResult(name="mion", status="fail", detail=str(exc), hint="check the [mion] settings")
     finally:
         client.close()
-    tls = "TLS ok, " if mion.base_url.startswith("https://") else "no TLS (http), "
+    # The config allows plain http only to this machine (the simulator); anything else is https.
+    tls = "TLS ok, " if urlsplit(mion.base_url).scheme == "https" else "plain http to this machine, "
     return CheckResult(name="mion", status="ok", detail=f"reachable, {tls}key accepted ({mion.base_url})")
 
 

@@ -11,11 +11,11 @@ At boot ``kiosk-provision.service`` runs :func:`provision` as root before the ki
 1. The config is checked with :func:`kiosk.config.load_settings`. A good one replaces
    ``/etc/kiosk/kiosk.toml`` atomically and is removed from the boot partition. A bad one is NOT
    installed: the previous config stays, the bad file stays on the boot partition for the owner to fix,
-   and the one-line reason goes to ``/etc/kiosk/config-error`` (and the log). The kiosk shows that
-   line on its error screen (see :func:`pending_config_error`) instead of crash-looping.
+   and the one-line reason goes to ``/etc/kiosk/config-error`` (root's, 0600) and the log. The kiosk
+   shows that line on its error screen (see :func:`pending_config_error`) instead of crash-looping.
 2. The key is checked for shape, written to ``/etc/kiosk/mion-api-key`` with mode 0600 (owned by
-   root, who runs this and so creates it; systemd hands it to the kiosk through ``LoadCredential=``)
-   and removed from the boot partition, which every computer can read.
+   root, who runs this and so creates it; systemd hands it to the kiosk through ``LoadCredential=``),
+   overwritten with zeros on the boot partition, which every computer can read, and removed.
 
 Each run rewrites ``config-error`` from scratch, so fixing or deleting the bad file clears the error
 at the next boot. No message here ever contains the key.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def provision(boot_dir: Path, etc_dir: Path) -> ProvisionResult:
         try:
             key_text = _read_key(boot_key)
             _install_key(key_text, etc_dir / KEY_NAME)
+            _overwrite(boot_key)
             _remove(boot_key)
             key_installed = True
             log.info("installed the Mion API key into %s", etc_dir / KEY_NAME)
@@ -107,16 +109,26 @@ def provision(boot_dir: Path, etc_dir: Path) -> ProvisionResult:
                            notes=tuple(notes))
 
 
-def pending_config_error(etc_dir: Path) -> str | None:
+def pending_config_error(etc_dir: Path, environ: Mapping[str, str] | None = None) -> str | None:
     """The reason the last provisioning refused the owner's files, or None when there is none.
 
-    The app calls this at start-up and shows the line on the config-error screen.
+    The app calls this at start-up and shows the line on the config-error screen. The file is root's
+    (0600); the service reads the copy systemd hands it as the credential ``config-error`` when
+    ``$CREDENTIALS_DIRECTORY`` holds one (an empty one means no refusal). A refusal it may not read
+    still stops the kiosk, with a line that says where the reason is.
     """
+    env = os.environ if environ is None else environ
     path = etc_dir / ERROR_NAME
+    credentials = env.get("CREDENTIALS_DIRECTORY", "")
+    if credentials and (Path(credentials) / ERROR_NAME).is_file():
+        path = Path(credentials) / ERROR_NAME
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return None
+    except PermissionError:
+        return (f"the last {CONFIG_NAME} from the boot partition was refused; the reason is in "
+                f"{etc_dir / ERROR_NAME}, readable by root only (sudo kiosk doctor shows it)")
     except OSError as exc:
         return f"{path} cannot be read: {exc.strerror}"
     line = " ".join(text.split())
@@ -212,6 +224,31 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _overwrite(path: Path) -> None:
+    """Write zeros over every byte of ``path`` and flush them to the card, before it is removed.
+
+    FAT keeps a removed file's bytes in its free clusters until something else is written there, and
+    any computer can read them back; overwritten in place, the key is gone from this copy. What this
+    cannot reach (copies an editor saved before, blocks the card's controller moved aside) is in
+    image-build/README.md.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        log.error("could not overwrite %s before removing it: %s", path, exc.strerror)
+        return
+    try:
+        size = os.fstat(fd).st_size
+        written = 0
+        while written < size:
+            written += os.write(fd, bytes(min(size - written, 65536)))
+        os.fsync(fd)
+    except OSError as exc:
+        log.error("could not overwrite %s before removing it: %s", path, exc.strerror)
+    finally:
+        os.close(fd)
+
+
 def _remove(path: Path) -> None:
     try:
         path.unlink()
@@ -227,7 +264,8 @@ def _write_error_file(path: Path, error: str | None) -> None:
             path.unlink(missing_ok=True)
             return
         log.error("provisioning refused: %s", error)
-        _atomic_write(path, (error + "\n").encode("utf-8"), mode=0o644)
+        # Root's only, like the key: a message never repeats a key, but this file is on the safe side.
+        _atomic_write(path, (error + "\n").encode("utf-8"), mode=0o600)
     except OSError as exc:
         log.error("cannot update %s: %s", path, exc.strerror)
 

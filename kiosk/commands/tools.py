@@ -11,9 +11,10 @@ DEFAULT_CONFIG = Path("/etc/kiosk/kiosk.toml")
 
 
 def simulator(args: argparse.Namespace) -> int:
+    from kiosk.config import simulator_api_key
     from kiosk.mion.simulator import serve_forever
 
-    serve_forever(args.port, args.api_key, args.network)
+    serve_forever(args.port, simulator_api_key(args.api_key_file, args.api_key), args.network)
     return 0
 
 

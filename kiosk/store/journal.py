@@ -16,6 +16,8 @@ already paid and queues nothing: no payment is forgotten, nothing is queued twic
 Threads and processes: one connection, used under a lock (``check_same_thread=False``), serves the main
 thread and the print worker. The ``kiosk`` CLI opens its own ``Journal`` in its own process; WAL lets it
 read while the kiosk writes and ``busy_timeout`` makes writers wait for each other instead of failing.
+Reports open it with ``read_only=True``, which also reads a journal on a read-only file system
+(``kiosk.store.paths.reading_uri``).
 
 No secret is ever given to this class, and it has nowhere to put one (see ``kiosk.store.schema``).
 """
@@ -37,6 +39,7 @@ from kiosk.core.model import FINAL_PHASES, OPEN_PHASES, Attempt, Phase, SaleSour
 from kiosk.errors import StoreError
 from kiosk.store import schema
 from kiosk.store.outbox import Outboxes
+from kiosk.store.paths import ensure_state_dir, make_private, reading_uri
 from kiosk.store.records import SaleRecord, TillMessage
 from kiosk.store.schema import SALE_COLUMNS, from_us, to_us
 from kiosk.store.statements import (
@@ -61,10 +64,17 @@ __all__ = ["DuplicateReference", "Journal", "UnknownOutboxItem", "UnknownReferen
 
 
 class Journal(Outboxes):
-    """The sales journal in one SQLite file (``":memory:"`` for tests). Open it before use."""
+    """The sales journal in one SQLite file (``":memory:"`` for tests). Open it before use.
 
-    def __init__(self, path: Path | str) -> None:
+    ``read_only=True`` is for reports (``kiosk history``, ``show``, ``report`` without ``--close``): it
+    creates and changes nothing, reads a journal on a read-only file system, and refuses every write.
+    """
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self._path = path if path == ":memory:" else Path(path)
+        if read_only and not isinstance(self._path, Path):
+            raise ValueError("a journal in memory cannot be opened read-only")
+        self._read_only = read_only
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
 
@@ -75,9 +85,13 @@ class Journal(Outboxes):
         with self._lock:
             if self._conn is not None:
                 raise StoreError("the journal is already open")
+            if self._read_only:
+                self._conn = self._open_for_reading()
+                return
             try:
                 if isinstance(self._path, Path):
-                    self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    ensure_state_dir(self._path.parent)
+                    make_private(self._path)
                 conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                        check_same_thread=False)
             except (OSError, sqlite3.Error) as exc:
@@ -93,6 +107,34 @@ class Journal(Outboxes):
                 raise
             self._conn = conn
             log.info("journal open: %s (schema version %d)", self._path, schema.CURRENT_VERSION)
+
+    def _open_for_reading(self) -> sqlite3.Connection:
+        path = Path(self._path)
+        if not path.is_file():
+            raise StoreError(f"no journal at {path}")
+        try:
+            conn = sqlite3.connect(reading_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the journal {path}: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+            conn.execute("PRAGMA query_only = ON")
+            found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot read the journal {path}: {exc}") from exc
+        if found != schema.CURRENT_VERSION:
+            conn.close()
+            # Migrating needs a write; reading another version's tables could misread them.
+            if found > schema.CURRENT_VERSION:
+                advice = "update the kiosk software"
+            else:
+                advice = "open it once where it can be written (the kiosk upgrades it)"
+            raise StoreError(f"the journal {path} has schema version {found} and this release reads "
+                             f"{schema.CURRENT_VERSION}: {advice}")
+        log.info("journal open for reading: %s", path)
+        return conn
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")

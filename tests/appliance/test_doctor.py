@@ -107,6 +107,26 @@ def test_unreachable_mion(tmp_path: Path, system: SystemPaths) -> None:
     assert "network" in mion.hint
 
 
+def test_plain_http_to_another_machine_fails_the_config(tmp_path: Path, system: SystemPaths) -> None:
+    config = write_config(tmp_path, "http://192.168.1.20:8080")
+
+    results = run_doctor(config, environ=BASE_ENV, system=system)
+
+    checks = by_name(results)
+    assert checks["config"].status == "fail"
+    assert checks["config"].detail.startswith("[mion] base_url: plain http is allowed only to this machine")
+    assert checks["mion"].status == "skipped"
+    assert exit_code(results) == 1
+
+
+def test_plain_http_on_loopback_is_reported_as_such(tmp_path: Path, sim: MionSimulator, system: SystemPaths) -> None:
+    config = write_config(tmp_path, sim.base_url.replace("127.0.0.1", "localhost"))
+
+    mion = by_name(run_doctor(config, environ=BASE_ENV, system=system))["mion"]
+
+    assert mion.status == "ok" and "plain http to this machine" in mion.detail
+
+
 @pytest.fixture
 def https_server(tmp_path: Path) -> Iterator[str]:
     """An HTTPS server on loopback whose self-signed certificate no client trusts."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -180,3 +181,88 @@ def test_the_image_default_config_is_valid() -> None:
     default = Path(__file__).parents[2] / "image-build" / "stage-kiosk" / "00-kiosk" / "files" / "kiosk.toml"
 
     assert load_settings(default).mion.api_key_file == "mion-api-key"
+
+
+def test_the_config_error_file_is_readable_by_root_only(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text('[shop]\nlanguage = "xx"\n')
+
+    provision(boot, etc)
+
+    assert stat.S_IMODE((etc / "config-error").stat().st_mode) == 0o600
+
+
+def test_the_kiosk_reads_the_refusal_from_its_credential_copy(boot: Path, etc: Path, tmp_path: Path) -> None:
+    (boot / "kiosk.toml").write_text('[shop]\nlanguage = "xx"\n')
+    reason = provision(boot, etc).error
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    (credentials / "config-error").write_bytes((etc / "config-error").read_bytes())
+
+    assert pending_config_error(etc, {"CREDENTIALS_DIRECTORY": str(credentials)}) == reason
+    (credentials / "config-error").write_text("\n")  # the unit's fallback when there is no file
+    assert pending_config_error(etc, {"CREDENTIALS_DIRECTORY": str(credentials)}) is None
+
+
+def _pending_as_another_user(etc: Path) -> str | None:
+    """pending_config_error(etc) as a user who may not read root's 0600 file."""
+    if os.geteuid() != 0:
+        (etc / "config-error").chmod(0)  # not even the owner may read it now
+        return pending_config_error(etc, {})
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: become nobody, answer through the pipe, leave at once
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(writer, (pending_config_error(etc, {}) or "").encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as answer:
+        text = answer.read().decode()
+    os.waitpid(pid, 0)
+    return text or None
+
+
+def test_a_refusal_the_kiosk_may_not_read_still_stops_it_and_says_where_to_look(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_text('[shop]\nlanguage = "xx"\n')
+    provision(boot, etc)
+
+    line = _pending_as_another_user(etc)
+
+    assert line is not None and "refused" in line and str(etc / "config-error") in line
+    assert "sudo kiosk doctor" in line
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("cp1252", b""), ("utf-16-le", b"\xff\xfe")])
+def test_a_config_not_saved_as_utf8_is_refused_with_its_position(boot: Path, etc: Path, encoding: str,
+                                                                 bom: bytes) -> None:
+    (boot / "kiosk.toml").write_bytes(bom + '[shop]\nname = "Café Ä"\n'.encode(encoding))
+
+    result = provision(boot, etc)
+
+    assert not result.config_installed and result.error is not None
+    assert str(boot / "kiosk.toml") in result.error and "line " in result.error and "UTF-8" in result.error
+    assert (etc / "kiosk.toml").read_text() == OLD_CONFIG
+    assert pending_config_error(etc) == result.error
+
+
+def test_a_config_saved_as_utf8_with_a_byte_order_mark_is_installed_without_it(boot: Path, etc: Path) -> None:
+    (boot / "kiosk.toml").write_bytes(b"\xef\xbb\xbf" + GOOD_CONFIG.replace("Kaffee Eck", "Café Ä").encode())
+
+    assert provision(boot, etc).config_installed
+    assert (etc / "kiosk.toml").read_bytes().startswith(b"[shop]")
+    assert load_settings(etc / "kiosk.toml").shop.name == "Café Ä"
+
+
+def test_the_key_on_the_boot_partition_is_overwritten_before_it_is_removed(boot: Path, etc: Path,
+                                                                            tmp_path: Path) -> None:
+    (boot / "mion-api-key").write_text(KEY + "\r\n")
+    witness = tmp_path / "the-same-file"
+    os.link(boot / "mion-api-key", witness)  # a second name for the same bytes, to see what became of them
+
+    assert provision(boot, etc).key_installed
+
+    assert not (boot / "mion-api-key").exists()
+    assert witness.read_bytes() == b"\0" * (len(KEY) + 2)
+    assert (etc / "mion-api-key").read_text() == KEY

@@ -283,8 +283,16 @@ def test_a_closed_journal_says_so(journal_path: Path) -> None:
 def test_an_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(StoreError, match="cannot open"):
+    with pytest.raises(StoreError, match="not a directory"):
         Journal(blocker / "journal.sqlite3").open()
+
+
+def test_an_uncreatable_state_directory_is_one_line_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError) as caught:
+        Journal(blocker / "state" / "journal.sqlite3").open()
+    assert str(caught.value) == f"cannot create the state directory {blocker / 'state'}: Not a directory"
 
 
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
