@@ -21,12 +21,13 @@ def state_dir(args: argparse.Namespace, *, demo: bool = False) -> Path:
     return base / "demo" if demo and args.state_dir is None else base
 
 
-def journal(args: argparse.Namespace) -> Journal:
-    """The journal in the state directory (it must exist: the tools never create one)."""
+def journal(args: argparse.Namespace, *, read_only: bool = False) -> Journal:
+    """The journal in the state directory (it must exist: the tools never create one); ``read_only``
+    opens it so that nothing is created or changed (it works on a read-only file system)."""
     path = state_dir(args) / "journal.sqlite3"
     if not path.exists():
         raise KioskError(f"no sales journal at {path} (use --state-dir to point at another)")
-    return Journal(path)
+    return Journal(path, read_only=read_only)
 
 
 def api_key(settings: Settings) -> str:

@@ -27,6 +27,7 @@ from kiosk.display.window import Window
 from kiosk.errors import DisplayError
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import Hooks, KioskApp
+from kiosk.store.paths import ensure_state_dir
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,10 @@ class _Demo:
 
 def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | None) -> int:
     """Run the interactive demo in a window until it is closed."""
+    os.umask(0o077)  # the journal, receipts and simulator store are the shop's business only
     # The demo's Mion keeps its sessions next to the journal, so a kiosk killed mid-sale and started
     # again finds the truth where it left it, as it would with the real Mion.
-    state_dir.mkdir(parents=True, exist_ok=True)
+    ensure_state_dir(state_dir)
     with MionSimulator(api_key=DEMO_API_KEY, network="regtest", store=state_dir / "simulator.json") as simulator:
         demo = _Demo(simulator)
         settings = demo_settings(settings, simulator, state_dir, window=window)

@@ -16,7 +16,7 @@ def history(args: argparse.Namespace) -> int:
     settings = common.settings(args)
     tz = shop_timezone(settings)
     day = args.date or datetime.now(tz).date()
-    with common.journal(args) as journal:
+    with common.journal(args, read_only=True) as journal:
         records = journal.sales_on(day, tz)
     print(history_json(records) if args.json else history_text(records, settings.shop.language, tz))
     return 0
@@ -26,7 +26,7 @@ def show(args: argparse.Namespace) -> int:
     from kiosk.store.views import sale_json, sale_text
 
     settings = common.settings(args)
-    with common.journal(args) as journal:
+    with common.journal(args, read_only=True) as journal:
         record = journal.get(args.reference)
     if record is None:
         print(f"kiosk: no sale has reference {args.reference}", file=sys.stderr)
@@ -63,7 +63,7 @@ def report(args: argparse.Namespace) -> int:
     settings = common.settings(args)
     tz = shop_timezone(settings)
     day = args.date or datetime.now(tz).date()
-    with common.journal(args) as journal:
+    with common.journal(args, read_only=not args.close) as journal:
         report = compute_report(journal.sales_on(day, tz), day, tz=tz, closing=args.close)
         if args.close and not journal.close_day(day, datetime.now(UTC)):
             print(f"kiosk: {day} was already closed at {journal.closed_at(day)}", file=sys.stderr)

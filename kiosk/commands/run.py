@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 import time
@@ -30,6 +31,7 @@ ETC_DIR = Path("/etc/kiosk")
 
 def run_production(config_path: Path | None, state_dir: Path, *, window: tuple[int, int] | None) -> int:
     """Run the kiosk until SIGTERM; returns the exit status."""
+    os.umask(0o077)  # whatever the shell that started it: its state files are the shop's business only
     notifier = SystemdNotifier.from_environ()
     try:
         settings = load_settings(config_path)

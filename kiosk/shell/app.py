@@ -33,7 +33,9 @@ from kiosk.shell.loop import Hooks, Loop, Parts
 from kiosk.shell.messages import Message
 from kiosk.shell.recovery import read_recoverable
 from kiosk.shell.till import Till
+from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
+from kiosk.store.paths import ensure_state_dir
 
 __all__ = ["Hooks", "KioskApp", "timing_from"]
 
@@ -79,7 +81,7 @@ class KioskApp:
 
     def __enter__(self) -> Self:
         stack = self._stack
-        self._state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_state_dir(self._state_dir)
         self.journal.open()
         stack.callback(self.journal.close)
         self.window.open()
@@ -93,13 +95,15 @@ class KioskApp:
         stack.callback(self.devices.close)
         if self.settings.pos.enabled:
             self.till = Till(self.settings, self.journal, self.register, self.loop.apply, self.loop.post,
-                             clock=self.now)
+                             new_reference=self.loop.new_reference, clock=self.now)
             self.till.start()
             stack.callback(self.till.stop)
         for reader in self._readers:
             reader.start()
             stack.callback(reader.stop)
-        ledger = Ledger(self.settings, self.journal, self.devices, self.till)
+        ballast = Ballast(self._state_dir / "disk-reserve")
+        ballast.lay()
+        ledger = Ledger(self.settings, self.journal, self.devices, self.till, ballast=ballast)
         self.loop.parts = Parts(journal=self.journal, ledger=ledger, worker=self.worker, devices=self.devices,
                                 terminal_id=self.settings.shop.terminal_id, till=self.till, readers=self._readers)
         self._recover()  # before anything else can start a sale

@@ -78,7 +78,9 @@ def test_kiosk_service_is_shaped_for_the_appliance() -> None:
     assert d["StandardOutput"] == ["journal"]
     assert d["Conflicts"] == ["getty@tty1.service"]
     assert d["StateDirectory"] == ["kiosk"]
-    assert d["LoadCredential"] == ["mion-api-key:/etc/kiosk/mion-api-key"]
+    # The key, and why provisioning refused the owner's files (root-only on disk: the service reads copies).
+    assert d["LoadCredential"] == ["mion-api-key:/etc/kiosk/mion-api-key", "config-error:/etc/kiosk/config-error"]
+    assert d["SetCredential"] == ["mion-api-key:\\n", "config-error:\\n"]
     assert "SDL_VIDEODRIVER=kmsdrm" in " ".join(d["Environment"])
     assert d["DevicePolicy"] == ["closed"]
     assert "PrivateDevices" not in d  # it would hide the display, keypads, GPIO, serial and printers
