@@ -26,3 +26,9 @@ def fake_monotonic() -> FakeMonotonic:
 @pytest.fixture
 def wait() -> Wait:
     return wait_until
+
+
+@pytest.fixture(autouse=True)
+def small_disk_reserve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kiosk a test starts lays its disk reserve: keep it small so a thousand tests hold little."""
+    monkeypatch.setattr("kiosk.store.ballast.BALLAST_BYTES", 64 * 1024)

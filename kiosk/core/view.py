@@ -32,6 +32,8 @@ class MessageKind(enum.Enum):
     RECOVERING = "recovering"
     """At start-up, unfinished sales are being checked with Mion."""
     CONFIG_ERROR = "config_error"
+    OUT_OF_SERVICE = "out_of_service"
+    """The journal cannot be written (the card is full): no new sale; payments received are kept."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

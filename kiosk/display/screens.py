@@ -301,9 +301,13 @@ def _paid(surface: pygame.Surface, view: PaidView, area: pygame.Rect, t: Texts, 
     ]
 
 
+_DETAILED_KINDS = (MessageKind.CONFIG_ERROR, MessageKind.OUT_OF_SERVICE)
+"""Screens that show their technical detail line, for the staff."""
+
+
 def _message(surface: pygame.Surface, view: MessageView, area: pygame.Rect, t: Texts, assets: Assets,
              anim_s: float) -> list[Box]:
-    has_detail = view.kind is MessageKind.CONFIG_ERROR and bool(view.detail)
+    has_detail = view.kind in _DETAILED_KINDS and bool(view.detail)
     weights = [0.03, 0.22, 0.05, 0.15, 0.2, 0.03, 0.09] + ([0.2] if has_detail else [0.04])
     _, mark, _, title, body, _, amount, extra = flow(area, weights, gap=2)
     fonts = assets.fonts

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_NAMES = ("idle", "idle-pole", "entry", "entry-error", "preparing", "invoice", "checking", "checking-noqr",
                 "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "recovering",
-                "config-error")
+                "config-error", "out-of-service")
 
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
@@ -82,6 +82,9 @@ def sample_frame(name: str) -> Frame:
         "invoice-invalid": MessageView(kind=MessageKind.INVOICE_INVALID, amount_cents=amount_cents),
         "error": MessageView(kind=MessageKind.ERROR, amount_cents=amount_cents),
         "recovering": MessageView(kind=MessageKind.RECOVERING),
+        "out-of-service": MessageView(kind=MessageKind.OUT_OF_SERVICE, detail=(
+            "Storage full: 1 payment(s) received and kept; they are recorded, printed and sent to the till as "
+            "soon as the journal can be written.")),
         "config-error": MessageView(kind=MessageKind.CONFIG_ERROR,
                                     detail='[sale] max_amount_cents: expected a whole number of cents, got "12.50"'),
     }

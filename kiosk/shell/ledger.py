@@ -7,19 +7,28 @@ chime sounded and the till's queue flushed. A crash at any point therefore print
 the restart, and the payment itself is recorded once (the journal refuses a second record).
 ``kiosk reconcile`` records the payments it finds with the same :func:`paid_outputs`, so a payment
 sends out the same slips and message however it was learnt.
+
+When the journal cannot be written (the card is full, or failing), the kiosk does not stop. The
+disk reserve (:class:`~kiosk.store.ballast.Ballast`) is given up and the write tried again; if it
+still fails, the record is kept in memory in order (a payment above all), the kiosk is *out of
+service* (no new sale starts; the screen says so) and the records are written, oldest first, as
+soon as the journal takes them again, and only then printed and told to the till. A sale whose very
+first record failed never reaches Mion: :class:`SaleNotRecorded` stops its batch.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kiosk.config import Settings
 from kiosk.core import effects as fx
 from kiosk.core.model import Phase
+from kiosk.errors import StoreError
 from kiosk.inputs.till_protocol import PaidSale, TillProtocol, protocol_class
 from kiosk.shell.devices import Devices
 from kiosk.shell.till import Till
+from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -27,6 +36,16 @@ log = logging.getLogger(__name__)
 Record = fx.RecordSale | fx.RecordSession | fx.RecordAttempt | fx.RecordStatus | fx.RecordPaid | fx.RecordEnded
 Protocol = type[TillProtocol] | None
 """The till's protocol (``kiosk.inputs.till_protocol.protocol_class``); None: no till."""
+RETRY_S = 1.0
+"""How often records kept in memory are offered to the journal again."""
+
+
+class SaleNotRecorded(StoreError):
+    """A new sale could not be journaled: nothing else may happen for it (above all, no Mion session)."""
+
+    def __init__(self, reference: str, reason: str) -> None:
+        super().__init__(reason)
+        self.reference = reference
 
 
 def receipt_copies(settings: Settings) -> tuple[str, ...]:
@@ -44,14 +63,100 @@ def paid_outputs(settings: Settings, paid: PaidSale, protocol: Protocol) -> tupl
 
 
 class Ledger:
-    def __init__(self, settings: Settings, journal: Journal, devices: Devices, till: Till | None) -> None:
+    def __init__(self, settings: Settings, journal: Journal, devices: Devices, till: Till | None, *,
+                 ballast: Ballast | None = None) -> None:
         self._settings = settings
         self._journal = journal
         self._devices = devices
         self._till = till
+        self._ballast = ballast
         self._protocol: Protocol = protocol_class(settings)
+        self._backlog: list[tuple[Record, datetime]] = []
+        self._next_retry: datetime | None = None
+        self._never_recorded: set[str] = set()
+        self.problem: str | None = None
+        """Why the journal cannot be written, while records are kept in memory (None: all written)."""
+
+    @property
+    def out_of_service(self) -> bool:
+        """The journal cannot be written (records may wait in memory): no new sale may start."""
+        return self.problem is not None
+
+    def unwritable(self, exc: StoreError, now: datetime) -> None:
+        """A write elsewhere (drawing a reference) failed: out of service until the journal takes one."""
+        if self.problem is None:
+            log.error("the journal cannot be written: %s", exc)
+        self.problem = str(exc)
+        self._next_retry = now + timedelta(seconds=RETRY_S)
+
+    @property
+    def payments_kept(self) -> int:
+        """Payments received and not yet in the journal."""
+        return sum(isinstance(effect, fx.RecordPaid) for effect, _ in self._backlog)
 
     def record(self, effect: Record, now: datetime) -> None:
+        """Journal ``effect`` and act on it; keep it in memory when the journal cannot take it.
+
+        Raises:
+            SaleNotRecorded: ``effect`` is a ``RecordSale`` that could not be written.
+        """
+        if effect.reference in self._never_recorded:
+            return  # its sale never reached the journal (nor Mion): nothing to record of it
+        if self.problem is not None and not self._backlog and isinstance(effect, fx.RecordSale):
+            self._never_recorded.add(effect.reference)
+            raise SaleNotRecorded(effect.reference, self.problem)
+        if self._backlog:  # keep the order: nothing is written before what waits
+            if isinstance(effect, fx.RecordSale):
+                self._never_recorded.add(effect.reference)
+                raise SaleNotRecorded(effect.reference, self.problem or "the journal cannot be written")
+            self._backlog.append((effect, now))
+            return
+        try:
+            self._write_with_reserve(effect, now)
+        except StoreError as exc:
+            self.problem = str(exc)
+            self._next_retry = now + timedelta(seconds=RETRY_S)
+            if isinstance(effect, fx.RecordSale):
+                self._never_recorded.add(effect.reference)
+                raise SaleNotRecorded(effect.reference, str(exc)) from exc
+            log.error("the journal cannot be written (%s); keeping %s of %s in memory until it can",
+                      exc, type(effect).__name__, effect.reference)
+            self._backlog.append((effect, now))
+
+    def retry(self, now: datetime) -> None:
+        """Offer the records kept in memory to the journal again, oldest first (cheap when all is written)."""
+        if self.problem is None or (self._next_retry is not None and now < self._next_retry):
+            return
+        if not self._backlog:
+            try:
+                self._journal.probe_write()
+            except StoreError as exc:
+                self.problem = str(exc)
+                self._next_retry = now + timedelta(seconds=RETRY_S)
+                return
+        while self._backlog:
+            effect, at = self._backlog[0]
+            try:
+                self._write_with_reserve(effect, at)
+            except StoreError as exc:
+                self.problem = str(exc)
+                self._next_retry = now + timedelta(seconds=RETRY_S)
+                return
+            self._backlog.pop(0)
+        log.warning("the journal is written again: every record kept in memory is in it")
+        self.problem = None
+        if self._ballast is not None:
+            self._ballast.lay()
+
+    def _write_with_reserve(self, effect: Record, now: datetime) -> None:
+        try:
+            self._write(effect, now)
+        except StoreError:
+            if self._ballast is None or not self._ballast.release():
+                raise
+            self._write(effect, now)
+
+    def _write(self, effect: Record, now: datetime) -> None:
         journal, protocol = self._journal, self._protocol
         match effect:
             case fx.RecordSale():

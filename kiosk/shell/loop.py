@@ -28,19 +28,27 @@ import pygame
 
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
-from kiosk.core.model import SaleSource
+from kiosk.core.model import Phase, SaleSource
 from kiosk.core.register import Register
-from kiosk.core.view import Frame, InvoiceView, ShopStatus
+from kiosk.core.view import (
+    CheckingView,
+    Frame,
+    InvoiceView,
+    MessageKind,
+    MessageView,
+    PreparingView,
+    ShopStatus,
+)
 from kiosk.display.window import Window
-from kiosk.errors import IllegalTransition, KioskError, SaleRefused
+from kiosk.errors import IllegalTransition, KioskError, SaleRefused, StoreError
 from kiosk.inputs.keypad import key_for
 from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
+from kiosk.shell.ledger import Ledger, SaleNotRecorded
 from kiosk.shell.messages import Message, PrinterState, ReaderState, TillBytes, TillLink, TillQuiet
 
 if TYPE_CHECKING:
     from kiosk.mion.worker import MionWorker
     from kiosk.shell.devices import Devices
-    from kiosk.shell.ledger import Ledger
     from kiosk.shell.till import Till
     from kiosk.store.journal import Journal
 
@@ -55,6 +63,18 @@ KEY_POLL_S = 0.04
 a core (more on a Pi Zero). The loop instead sleeps on a ``threading.Event`` that the edge threads set,
 and looks at the keyboard 25 times a second: a key waits at most 40 ms, unnoticed by a cashier.
 """
+
+
+SALE_IN_PROGRESS = (InvoiceView, CheckingView, PreparingView)
+NOT_RECORDED = "the kiosk cannot record sales right now (its journal cannot be written)"
+
+
+def out_of_service_detail(payments_kept: int) -> str:
+    """The line for the cashier on the out-of-service screen."""
+    if payments_kept:
+        return (f"Storage full: {payments_kept} payment(s) received and kept; they are recorded, printed "
+                "and sent to the till as soon as the journal can be written.")
+    return "Storage full: the journal cannot be written; no new sale starts until it can."
 
 
 @dataclass
@@ -132,6 +152,8 @@ class Loop:
             for event in events:
                 self._on_pygame_event(event)
             self._drain()
+            if self.parts is not None:
+                self.parts.ledger.retry(self.hooks.clock())
             self.feed(ev.Tick())
             self.draw()
             if self.hooks.on_idle_loop is not None:
@@ -219,7 +241,13 @@ class Loop:
         till = self.parts.till if self.parts is not None else None
         status = ShopStatus(mion_reachable=self.mion_reachable, till_connected=None if till is None else till.connected,
                             printer_problem=self.printer_problem, demo=self.demo)
-        return Frame(view=self.register.view(now), status=status)
+        view = self.register.view(now)
+        ledger = self.parts.ledger if self.parts is not None else None
+        if ledger is not None and ledger.out_of_service and not isinstance(view, SALE_IN_PROGRESS):
+            # The journal cannot be written: no new sale; a sale on screen still finishes (it is in the journal).
+            view = MessageView(kind=MessageKind.OUT_OF_SERVICE, amount_cents=None,
+                               detail=out_of_service_detail(ledger.payments_kept))
+        return Frame(view=view, status=status)
 
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
@@ -253,27 +281,53 @@ class Loop:
             return []
 
     def apply(self, event: ev.Event) -> list[fx.Effect]:
-        """Hand one event to the register and carry out its effects (main thread only).
+        """Hand one event to the register and carry out its effects, in order (main thread only).
 
         Raises:
             IllegalTransition: the register refused the event (``SaleRefused`` for a sale); nothing changed.
+                Also ``SaleRefused("UNAVAILABLE")`` for a sale the journal cannot take: the register is
+                told it failed, and nothing after its record is carried out (no Mion session).
         """
+        if isinstance(event, ev.SaleRequested) and self.parts is not None and self.parts.ledger.out_of_service:
+            raise SaleRefused("UNAVAILABLE", "the kiosk cannot record sales right now (its journal cannot be written)")
         effects = self.register.handle(event, self.hooks.clock())
         for effect in effects:
-            self._carry_out(effect)
+            try:
+                self._carry_out(effect)
+            except SaleNotRecorded as exc:
+                log.error("sale %s not started: the journal cannot be written: %s", exc.reference, exc)
+                self.feed(ev.RequestFailed(reference=exc.reference, request=ev.Request.CREATE_SESSION,
+                                           failure=ev.Failure.REJECTED, message=NOT_RECORDED))
+                raise SaleRefused("UNAVAILABLE", NOT_RECORDED) from exc
         return effects
 
     def open_sale(self, amount_cents: int, source: SaleSource) -> str:
         """Give a sale from the keypad or the pole a fresh reference and hand it to the register.
 
         Raises:
-            SaleRefused: the register refused it; nothing changed.
+            SaleRefused: the register refused it, or the journal cannot take sales; nothing changed.
             StoreError: the journal could not draw a reference.
         """
-        assert self.parts is not None
-        reference = self.parts.journal.next_reference(self.parts.terminal_id, self.hooks.clock().astimezone().date())
+        reference = self.new_reference()
         self.apply(ev.SaleRequested(reference=reference, amount_cents=amount_cents, source=source))
         return reference
+
+    def new_reference(self) -> str:
+        """A reference no sale has, from the journal; while it cannot be written, none.
+
+        Raises:
+            SaleRefused: the journal cannot be written (out of service).
+            StoreError: drawing it failed (the kiosk is then out of service until the journal takes writes).
+        """
+        assert self.parts is not None
+        ledger = self.parts.ledger
+        if ledger.out_of_service:
+            raise SaleRefused("UNAVAILABLE", NOT_RECORDED)
+        try:
+            return self.parts.journal.next_reference(self.parts.terminal_id, self.hooks.clock().astimezone().date())
+        except StoreError as exc:
+            ledger.unwritable(exc, self.hooks.clock())
+            raise
 
     def _carry_out(self, effect: fx.Effect) -> None:
         parts = self.parts
@@ -282,10 +336,11 @@ class Loop:
             case fx.RequestSale():
                 try:
                     self.open_sale(effect.amount_cents, effect.source)
-                except SaleRefused as refused:
-                    log.info("sale of %d cents not started: %s", effect.amount_cents, refused.reason)
                 except KioskError as exc:
-                    log.error("could not start a sale: %s", exc)
+                    log.log(logging.INFO if isinstance(exc, SaleRefused) else logging.ERROR,
+                            "sale of %d cents not started: %s", effect.amount_cents, exc)
+                    if self.register.phase is Phase.ENTERING_AMOUNT:
+                        self.feed(ev.CancelRequested())  # the typed amount goes; the screen says why
             case (fx.RecordSale() | fx.RecordSession() | fx.RecordAttempt() | fx.RecordStatus() | fx.RecordPaid()
                   | fx.RecordEnded()):
                 parts.ledger.record(effect, self.hooks.clock())

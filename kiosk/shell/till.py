@@ -44,14 +44,15 @@ class Till:
     """The till link, its protocol and its desk. Built only when ``[pos] enabled``."""
 
     def __init__(self, settings: Settings, journal: Journal, register: Register, apply: Apply,
-                 post: Callable[[Message], None], *, clock: Callable[[], datetime]) -> None:
+                 post: Callable[[Message], None], *, new_reference: Callable[[], str],
+                 clock: Callable[[], datetime]) -> None:
         protocol = protocol_class(settings)
         assert protocol is not None, "a till is built only when [pos] enabled"
         self._journal = journal
         self._register = register
         self._apply = apply
         self._clock = clock
-        self._terminal_id = settings.shop.terminal_id
+        self._new_reference = new_reference
         self._holding = False
         self.protocol: TillProtocol = protocol(settings, self, post)
         quiet = protocol.quiet_after_s
@@ -103,7 +104,7 @@ class Till:
             raise SaleRefused("DUPLICATE_REFERENCE", f"reference {reference} was already used for a sale")
         try:
             if reference is None:
-                reference = journal.next_reference(self._terminal_id, self._clock().astimezone().date())
+                reference = self._new_reference()
             self._apply(ev.SaleRequested(reference=reference, amount_cents=amount_cents, source=SaleSource.POS))
         except StoreError as exc:
             log.error("could not record a sale from the till: %s", exc)
@@ -133,8 +134,12 @@ class Till:
         """Send the till's queued event messages, oldest first, while the link is up."""
         if self._holding or not self._link.connected:
             return
-        for message in self._journal.pending_till_messages():
-            if not self._link.write(message.line.encode("ascii", "replace") + b"\r\n"):
-                return
-            self._journal.mark_till_sent(message.message_id, self._clock())
+        try:
+            for message in self._journal.pending_till_messages():
+                if not self._link.write(message.line.encode("ascii", "replace") + b"\r\n"):
+                    return
+                self._journal.mark_till_sent(message.message_id, self._clock())
+        except StoreError as exc:
+            # The message stays queued: it goes out (identically) once the journal can note it.
+            log.error("till messages wait: the journal cannot be read or written: %s", exc)
 

@@ -187,6 +187,15 @@ class Journal(Outboxes):
                     raise StoreError(f"cannot {what}: {exc}") from exc
                 raise
 
+    def probe_write(self) -> None:
+        """Make one real write that changes nothing, to learn whether the journal takes writes again.
+
+        Raises:
+            StoreError: it does not.
+        """
+        with self._tx("write to the journal") as conn:
+            conn.execute("UPDATE journal_mark SET mark = mark")
+
     # --- sales --------------------------------------------------------------------------------------
 
     def next_reference(self, terminal_id: str, day: date) -> str:

@@ -40,7 +40,8 @@ class Counter:
             return effects
 
         self.journal = journal
-        self.desk = Till(settings, journal, self.register, apply, lambda message: None, clock=lambda: NOW)
+        self.desk = Till(settings, journal, self.register, apply, lambda message: None, clock=lambda: NOW,
+                         new_reference=lambda: journal.next_reference("K1", NOW.astimezone().date()))
 
 
 @pytest.fixture
