@@ -93,7 +93,7 @@ def test_a_payment_the_journal_cannot_take_is_kept_and_recorded_printed_and_told
             # Paid by Mion, not writable here: the kiosk runs on, says it is out of service, keeps the payment.
             till.wait(app, lambda: out_of_service(app) and app.loop.parts.ledger.payments_kept == 1)  # type: ignore[union-attr]
             shown = view(app)
-            assert isinstance(shown, MessageView) and "1 payment(s) received and kept" in (shown.detail or "")
+            assert isinstance(shown, MessageView) and "1 payment received is kept" in (shown.detail or "")
             assert disk.refused > 0
             record = app.journal.get(reference)
             assert record is not None and record.phase is not Phase.PAID

@@ -83,8 +83,8 @@ def sample_frame(name: str) -> Frame:
         "error": MessageView(kind=MessageKind.ERROR, amount_cents=amount_cents),
         "recovering": MessageView(kind=MessageKind.RECOVERING),
         "out-of-service": MessageView(kind=MessageKind.OUT_OF_SERVICE, detail=(
-            "Storage full: 1 payment(s) received and kept; they are recorded, printed and sent to the till as "
-            "soon as the journal can be written.")),
+            "Storage full: 1 payment received is kept; it is recorded, printed and sent to the till as soon as "
+            "the journal can be written.")),
         "config-error": MessageView(kind=MessageKind.CONFIG_ERROR,
                                     detail='[sale] max_amount_cents: expected a whole number of cents, got "12.50"'),
     }

@@ -71,9 +71,12 @@ NOT_RECORDED = "the kiosk cannot record sales right now (its journal cannot be w
 
 def out_of_service_detail(payments_kept: int) -> str:
     """The line for the cashier on the out-of-service screen."""
+    if payments_kept == 1:
+        return ("Storage full: 1 payment received is kept; it is recorded, printed and sent to the till as "
+                "soon as the journal can be written.")
     if payments_kept:
-        return (f"Storage full: {payments_kept} payment(s) received and kept; they are recorded, printed "
-                "and sent to the till as soon as the journal can be written.")
+        return (f"Storage full: {payments_kept} payments received are kept; they are recorded, printed and "
+                "sent to the till as soon as the journal can be written.")
     return "Storage full: the journal cannot be written; no new sale starts until it can."
 
 
