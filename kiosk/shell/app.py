@@ -95,7 +95,7 @@ class KioskApp:
         stack.callback(self.devices.close)
         if self.settings.pos.enabled:
             self.till = Till(self.settings, self.journal, self.register, self.loop.apply, self.loop.post,
-                             new_reference=self.loop.new_reference, clock=self.now)
+                             new_reference=self.loop.new_reference, clock=self.loop.now)
             self.till.start()
             stack.callback(self.till.stop)
         for reader in self._readers:

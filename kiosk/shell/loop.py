@@ -123,6 +123,9 @@ class Loop:
         self._stop = threading.Event()
         self._woken = threading.Event()
 
+    def now(self) -> datetime:
+        return self.hooks.clock()
+
     # --- from any thread --------------------------------------------------------------------------------
 
     def post(self, message: Message) -> None:
