@@ -4,9 +4,13 @@ clocks and the polling wait that tests across the suite share (as fixtures)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from clocks import FakeClock, FakeMonotonic, Wait, wait_until
+
+from kiosk.mion.simulator import MionSimulator
+from tests.helpers import API_KEY
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -32,3 +36,10 @@ def wait() -> Wait:
 def small_disk_reserve(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every kiosk a test starts lays its disk reserve: keep it small so a thousand tests hold little."""
     monkeypatch.setattr("kiosk.store.ballast.BALLAST_BYTES", 64 * 1024)
+
+
+@pytest.fixture
+def simulator() -> Iterator[MionSimulator]:
+    """The Mion simulator on loopback, taking the tests' key (tests/helpers.py) and issuing regtest invoices."""
+    with MionSimulator(api_key=API_KEY, network="regtest") as sim:
+        yield sim

@@ -19,13 +19,7 @@ from kiosk.core.view import Frame, InvoiceView, PaidView
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import Hooks
 from kiosk.shell.messages import TillBytes
-from tests.helpers import API_KEY, drive, running_kiosk, settings_for
-
-
-@pytest.fixture
-def simulator():
-    with MionSimulator(api_key=API_KEY, network="regtest") as sim:
-        yield sim
+from tests.helpers import drive, running_kiosk, settings_for
 
 
 def test_a_keypad_sale_is_paid_printed_and_lit(simulator: MionSimulator, tmp_path: Path) -> None:

@@ -33,12 +33,6 @@ from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 from tests.pty_till_driver import PtyTill
 
 
-@pytest.fixture
-def simulator() -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest") as sim:
-        yield sim
-
-
 class RefusingWrites:
     """The journal's one write path (``Journal._tx``) refuses every write while ``full`` is set."""
 

@@ -15,10 +15,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from gpiozero.pins.mock import MockPin
 
 from kiosk.commands.demo import demo_settings
@@ -31,17 +29,13 @@ from kiosk.outputs.light import default_pin_factory
 from kiosk.shell.app import KioskApp
 from kiosk.store.journal import Journal
 from kiosk.store.records import PrintJob, SaleRecord
-from tests.helpers import API_KEY, drive, running_kiosk, settings_for
+from tests.helpers import drive, running_kiosk, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EURO_CP858 = b"\xd5"
 PAID_ON_S = 0.6
 
 
-@pytest.fixture
-def simulator() -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest") as sim:
-        yield sim
 
 
 def _demo_like(simulator: MionSimulator, state_dir: Path) -> Settings:

@@ -4,10 +4,7 @@ print worker's view of the printer reaches the shop's indicator as a message on 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from kiosk.core import events as ev
 from kiosk.core.view import InvoiceView, PaidView
@@ -16,12 +13,6 @@ from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
 from kiosk.shell.messages import PrinterState, ReaderState
 from tests.helpers import API_KEY, drive, settings_for
-
-
-@pytest.fixture
-def simulator() -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest") as sim:
-        yield sim
 
 
 class RecordingReader(PaymentReader):
