@@ -11,12 +11,15 @@ Policy lives here, the wire in ``requests``:
   is not what the API promises -> ``MionMalformed``; any other refusal -> ``MionRejected``.
 
 The API key is set on the session's headers and nowhere else: messages and log lines are built
-from the method and path only, and anything Mion echoes back is scrubbed of the key.
+from the method and path only. A refusal keeps Mion's message scrubbed of the key, and of any run
+of 8 of its characters, before the message is shortened (so no cut leaves half a key behind); a
+401 or 403 keeps nothing of its body but Mion's error code.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +36,10 @@ from kiosk.errors import MionMalformed, MionRejected, MionUnavailable
 log = logging.getLogger(__name__)
 
 DETAIL_CHARS = 200
+"""A refusal's detail is shortened to this many characters (after the key is scrubbed out)."""
+SECRET_RUN_CHARS = 8
+"""Any run of this many characters of the API key in an error answer is scrubbed as if it were the key."""
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}")
 _USER_AGENT = "lightning-kiosk/0.1"
 
 
@@ -148,7 +155,7 @@ class MionClient:
             log.warning("Mion %s: HTTP %d%s", where, status, wait)
             raise MionUnavailable(f"{where}: Mion answered HTTP {status}{wait}", retry_after_s=retry_after)
         if not 200 <= status < 300:
-            detail = self._scrub(_detail(response))
+            detail = _detail(response, self._secret)
             log.warning("Mion %s: refused with HTTP %d: %s", where, status, detail)
             raise MionRejected(status, detail)
         try:
@@ -157,9 +164,6 @@ class MionClient:
             message = f"{where}: the answer is not JSON"
             log.warning("Mion %s", message)
             raise MionMalformed(message) from exc
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***")
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -196,20 +200,79 @@ def _describe(exc: requests.RequestException, timeout: tuple[float, float]) -> s
     return f"request failed ({type(exc).__name__})"
 
 
-def _detail(response: requests.Response) -> str:
-    """Mion's own message from an error answer: its message/error field, else the start of the text."""
+def _detail(response: requests.Response, secret: str) -> str:
+    """What a refusal may keep of its answer, with no trace of ``secret`` (the API key).
+
+    A 401 or 403 keeps nothing of the body but Mion's error code: that body is about the key, and a
+    proxy may echo the request's headers in it. Any other refusal keeps Mion's message (its
+    message/error field, else the text), scrubbed in full before it is shortened, so no cut can
+    leave part of the key behind.
+    """
     try:
         body = response.json()
     except ValueError:
         body = None
+    status = response.status_code
+    if status in (401, 403):
+        code = _error_code(body, secret)
+        words = "the API key was not accepted" if status == 401 else "access denied"
+        return f"{words} (code: {code})" if code else words
     if isinstance(body, dict):
         for key in ("message", "error", "detail", "title"):
             value = body.get(key)
             if isinstance(value, dict):
                 value = value.get("message")
             if isinstance(value, str) and value.strip():
-                return _shorten(value)
-    return _shorten(response.text) or f"HTTP {response.status_code} without a message"
+                return _shorten(scrub(value, secret))
+    return _shorten(scrub(response.text, secret)) or f"HTTP {status} without a message"
+
+
+def _error_code(body: Any, secret: str) -> str | None:
+    """A short code-like field of an error answer (``code``, ``error``, ``error.code``), if it has one."""
+    if not isinstance(body, dict):
+        return None
+    nested = body.get("error")
+    candidates = [body.get("code"), body.get("errorCode"), body.get("error_code"), nested]
+    if isinstance(nested, dict):
+        candidates.insert(0, nested.get("code"))
+    for value in candidates:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and _CODE.fullmatch(value) and scrub(value, secret) == value:
+            return value
+    return None
+
+
+def scrub(text: str, secret: str) -> str:
+    """``text`` with ``secret``, and every run of :data:`SECRET_RUN_CHARS` or more of its characters, as ``***``.
+
+    A run counts because a server or a proxy may have cut the key before echoing it. A secret
+    shorter than a run is replaced only whole.
+    """
+    size = min(len(secret), SECRET_RUN_CHARS)
+    if size == 0:
+        return text
+    hits: list[tuple[int, int]] = []
+    for start in range(len(secret) - size + 1):
+        piece = secret[start:start + size]
+        at = text.find(piece)
+        while at >= 0:
+            hits.append((at, at + size))
+            at = text.find(piece, at + 1)
+    if not hits:
+        return text
+    runs: list[list[int]] = []
+    for begin, end in sorted(hits):
+        if runs and begin <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([begin, end])
+    kept: list[str] = []
+    done = 0
+    for begin, end in runs:
+        kept += [text[done:begin], "***"]
+        done = end
+    return "".join(kept) + text[done:]
 
 
 def _shorten(text: str) -> str:

@@ -75,3 +75,8 @@ def exception_texts(exc: BaseException | None) -> str:
         texts += [str(exc), repr(exc)]
         exc = exc.__cause__ or exc.__context__
     return "\n".join(texts)
+
+
+def key_fragments(text: str, key: str = API_KEY, size: int = 8) -> list[str]:
+    """Every ``size``-character run of ``key`` found in ``text`` (any longer run contains one)."""
+    return [key[i:i + size] for i in range(len(key) - size + 1) if key[i:i + size] in text]
