@@ -18,6 +18,7 @@ of 8 of its characters, before the message is shortened (so no cut leaves half a
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -32,9 +33,14 @@ import requests
 from kiosk.config import MionSettings
 from kiosk.core.model import Attempt, Session, SessionStatus
 from kiosk.errors import MionMalformed, MionRejected, MionUnavailable
+from kiosk.mion.wire import read_body
 
 log = logging.getLogger(__name__)
 
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The most of one answer the kiosk holds; a longer one is refused as malformed (Mion's are a few kB)."""
+ERROR_BODY_BYTES = 64 * 1024
+"""The most of a refusal's body read for its message; the rest is left unread."""
 DETAIL_CHARS = 200
 """A refusal's detail is shortened to this many characters (after the key is scrubbed out)."""
 SECRET_RUN_CHARS = 8
@@ -137,15 +143,23 @@ class MionClient:
         try:
             # No redirects: one would carry a custom key header to whatever host it names, and turn
             # a POST into a GET. A 3xx is reported as a refusal so the technician fixes base_url.
+            # Streamed, so the body is read here, within its limit, and never whole by requests.
             response = self._http.request(method, self._base_url + path, json=json_body, timeout=self._timeout,
-                                          allow_redirects=False)
+                                          allow_redirects=False, stream=True)
         except requests.RequestException as exc:
-            message = f"{where}: {_describe(exc, self._timeout)}"
-            log.warning("Mion %s", message)
-            raise MionUnavailable(message) from exc
-        elapsed_ms = round((time.monotonic() - started) * 1000)
-        log.debug("Mion %s -> %d in %d ms", where, response.status_code, elapsed_ms)
-        return self._decode(response, where)
+            raise self._unavailable(where, exc) from exc
+        with response:  # closing a response that was not read to its end closes its connection
+            elapsed_ms = round((time.monotonic() - started) * 1000)
+            log.debug("Mion %s -> %d in %d ms", where, response.status_code, elapsed_ms)
+            try:
+                return self._decode(response, where)
+            except requests.RequestException as exc:  # the body broke off
+                raise self._unavailable(where, exc) from exc
+
+    def _unavailable(self, where: str, exc: requests.RequestException) -> MionUnavailable:
+        message = f"{where}: {_describe(exc, self._timeout)}"
+        log.warning("Mion %s", message)
+        return MionUnavailable(message)
 
     def _decode(self, response: requests.Response, where: str) -> Any:
         status = response.status_code
@@ -155,11 +169,19 @@ class MionClient:
             log.warning("Mion %s: HTTP %d%s", where, status, wait)
             raise MionUnavailable(f"{where}: Mion answered HTTP {status}{wait}", retry_after_s=retry_after)
         if not 200 <= status < 300:
-            detail = _detail(response, self._secret)
+            body, complete = read_body(response, ERROR_BODY_BYTES)
+            detail = _detail(status, body, complete, self._secret)
             log.warning("Mion %s: refused with HTTP %d: %s", where, status, detail)
             raise MionRejected(status, detail)
+        declared = response.headers.get("Content-Length", "").strip()
+        body, complete = (b"", False) if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES else \
+            read_body(response, MAX_ANSWER_BYTES)
+        if not complete:
+            message = f"{where}: the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB"
+            log.warning("Mion %s", message)
+            raise MionMalformed(message)
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError as exc:
             message = f"{where}: the answer is not JSON"
             log.warning("Mion %s", message)
@@ -200,31 +222,33 @@ def _describe(exc: requests.RequestException, timeout: tuple[float, float]) -> s
     return f"request failed ({type(exc).__name__})"
 
 
-def _detail(response: requests.Response, secret: str) -> str:
+def _detail(status: int, body: bytes, complete: bool, secret: str) -> str:
     """What a refusal may keep of its answer, with no trace of ``secret`` (the API key).
 
     A 401 or 403 keeps nothing of the body but Mion's error code: that body is about the key, and a
     proxy may echo the request's headers in it. Any other refusal keeps Mion's message (its
     message/error field, else the text), scrubbed in full before it is shortened, so no cut can
-    leave part of the key behind.
+    leave part of the key behind. ``complete`` is False when only the start of the body was read.
     """
     try:
-        body = response.json()
+        data = json.loads(body) if complete else None
     except ValueError:
-        body = None
-    status = response.status_code
+        data = None
     if status in (401, 403):
-        code = _error_code(body, secret)
+        code = _error_code(data, secret)
         words = "the API key was not accepted" if status == 401 else "access denied"
         return f"{words} (code: {code})" if code else words
-    if isinstance(body, dict):
+    if isinstance(data, dict):
         for key in ("message", "error", "detail", "title"):
-            value = body.get(key)
+            value = data.get(key)
             if isinstance(value, dict):
                 value = value.get("message")
             if isinstance(value, str) and value.strip():
                 return _shorten(scrub(value, secret))
-    return _shorten(scrub(response.text, secret)) or f"HTTP {status} without a message"
+    text = body.decode("utf-8", errors="replace")
+    if not complete:  # the read stopped where it did: a key may begin right there
+        text = _without_key_start(text, secret)
+    return _shorten(scrub(text, secret)) or f"HTTP {status} without a message"
 
 
 def _error_code(body: Any, secret: str) -> str | None:
@@ -273,6 +297,14 @@ def scrub(text: str, secret: str) -> str:
         kept += [text[done:begin], "***"]
         done = end
     return "".join(kept) + text[done:]
+
+
+def _without_key_start(text: str, secret: str) -> str:
+    """``text`` less any end that is the start of ``secret`` (a key cut off where the text was cut)."""
+    for size in range(min(len(secret), len(text)), 0, -1):
+        if text.endswith(secret[:size]):
+            return text[:-size]
+    return text
 
 
 def _shorten(text: str) -> str:
