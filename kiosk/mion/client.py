@@ -11,16 +11,15 @@ Policy lives here, the wire in ``requests``:
   is not what the API promises -> ``MionMalformed``; any other refusal -> ``MionRejected``.
 
 The API key is set on the session's headers and nowhere else: messages and log lines are built
-from the method and path only. A refusal keeps Mion's message scrubbed of the key, and of any run
-of 8 of its characters, before the message is shortened (so no cut leaves half a key behind); a
-401 or 403 keeps nothing of its body but Mion's error code.
+from the method and path only, and a refusal keeps only what :mod:`kiosk.mion.refusal` lets
+through of Mion's answer (a short message with no part of the key; for a 401 or 403, Mion's
+error code alone).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,6 +32,7 @@ import requests
 from kiosk.config import MionSettings
 from kiosk.core.model import Attempt, Session, SessionStatus
 from kiosk.errors import MionMalformed, MionRejected, MionUnavailable
+from kiosk.mion.refusal import refusal_detail
 from kiosk.mion.wire import read_body
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ MAX_ANSWER_BYTES = 1024 * 1024
 """The most of one answer the kiosk holds; a longer one is refused as malformed (Mion's are a few kB)."""
 ERROR_BODY_BYTES = 64 * 1024
 """The most of a refusal's body read for its message; the rest is left unread."""
-DETAIL_CHARS = 200
-"""A refusal's detail is shortened to this many characters (after the key is scrubbed out)."""
-SECRET_RUN_CHARS = 8
-"""Any run of this many characters of the API key in an error answer is scrubbed as if it were the key."""
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}")
 _USER_AGENT = "lightning-kiosk/0.1"
 
 
@@ -170,7 +165,7 @@ class MionClient:
             raise MionUnavailable(f"{where}: Mion answered HTTP {status}{wait}", retry_after_s=retry_after)
         if not 200 <= status < 300:
             body, complete = read_body(response, ERROR_BODY_BYTES)
-            detail = _detail(status, body, complete, self._secret)
+            detail = refusal_detail(status, body, complete, self._secret)
             log.warning("Mion %s: refused with HTTP %d: %s", where, status, detail)
             raise MionRejected(status, detail)
         declared = response.headers.get("Content-Length", "").strip()
@@ -220,96 +215,6 @@ def _describe(exc: requests.RequestException, timeout: tuple[float, float]) -> s
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
         return "the answer was cut off or garbled"
     return f"request failed ({type(exc).__name__})"
-
-
-def _detail(status: int, body: bytes, complete: bool, secret: str) -> str:
-    """What a refusal may keep of its answer, with no trace of ``secret`` (the API key).
-
-    A 401 or 403 keeps nothing of the body but Mion's error code: that body is about the key, and a
-    proxy may echo the request's headers in it. Any other refusal keeps Mion's message (its
-    message/error field, else the text), scrubbed in full before it is shortened, so no cut can
-    leave part of the key behind. ``complete`` is False when only the start of the body was read.
-    """
-    try:
-        data = json.loads(body) if complete else None
-    except ValueError:
-        data = None
-    if status in (401, 403):
-        code = _error_code(data, secret)
-        words = "the API key was not accepted" if status == 401 else "access denied"
-        return f"{words} (code: {code})" if code else words
-    if isinstance(data, dict):
-        for key in ("message", "error", "detail", "title"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if isinstance(value, str) and value.strip():
-                return _shorten(scrub(value, secret))
-    text = body.decode("utf-8", errors="replace")
-    if not complete:  # the read stopped where it did: a key may begin right there
-        text = _without_key_start(text, secret)
-    return _shorten(scrub(text, secret)) or f"HTTP {status} without a message"
-
-
-def _error_code(body: Any, secret: str) -> str | None:
-    """A short code-like field of an error answer (``code``, ``error``, ``error.code``), if it has one."""
-    if not isinstance(body, dict):
-        return None
-    nested = body.get("error")
-    candidates = [body.get("code"), body.get("errorCode"), body.get("error_code"), nested]
-    if isinstance(nested, dict):
-        candidates.insert(0, nested.get("code"))
-    for value in candidates:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, str) and _CODE.fullmatch(value) and scrub(value, secret) == value:
-            return value
-    return None
-
-
-def scrub(text: str, secret: str) -> str:
-    """``text`` with ``secret``, and every run of :data:`SECRET_RUN_CHARS` or more of its characters, as ``***``.
-
-    A run counts because a server or a proxy may have cut the key before echoing it. A secret
-    shorter than a run is replaced only whole.
-    """
-    size = min(len(secret), SECRET_RUN_CHARS)
-    if size == 0:
-        return text
-    hits: list[tuple[int, int]] = []
-    for start in range(len(secret) - size + 1):
-        piece = secret[start:start + size]
-        at = text.find(piece)
-        while at >= 0:
-            hits.append((at, at + size))
-            at = text.find(piece, at + 1)
-    if not hits:
-        return text
-    runs: list[list[int]] = []
-    for begin, end in sorted(hits):
-        if runs and begin <= runs[-1][1]:
-            runs[-1][1] = max(runs[-1][1], end)
-        else:
-            runs.append([begin, end])
-    kept: list[str] = []
-    done = 0
-    for begin, end in runs:
-        kept += [text[done:begin], "***"]
-        done = end
-    return "".join(kept) + text[done:]
-
-
-def _without_key_start(text: str, secret: str) -> str:
-    """``text`` less any end that is the start of ``secret`` (a key cut off where the text was cut)."""
-    for size in range(min(len(secret), len(text)), 0, -1):
-        if text.endswith(secret[:size]):
-            return text[:-size]
-    return text
-
-
-def _shorten(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= DETAIL_CHARS else flat[:DETAIL_CHARS - 1] + "…"
 
 
 # --- JSON -> model ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 A refusal's detail reaches the log, the journal, ``kiosk show``, ``reconcile --json`` and the till's
 ``EVENT ERROR``. Mion (or a proxy before it) may echo the key anywhere in an error body, and the
-detail is shortened to :data:`kiosk.mion.client.DETAIL_CHARS`; a key straddling that cut must not
+detail is shortened to :data:`kiosk.mion.refusal.DETAIL_CHARS`; a key straddling that cut must not
 leave its first half behind.
 """
 
@@ -14,7 +14,8 @@ import pytest
 from mion_helpers import API_KEY, CannedServer, exception_texts, key_fragments
 
 from kiosk.errors import MionError, MionRejected
-from kiosk.mion.client import DETAIL_CHARS, MionClient
+from kiosk.mion.client import ERROR_BODY_BYTES, MionClient
+from kiosk.mion.refusal import DETAIL_CHARS
 
 # Offsets that put the key just before, across and just after the cut, in steps of one character.
 OFFSETS = range(DETAIL_CHARS - len(API_KEY) - 2, DETAIL_CHARS + 2)
@@ -82,3 +83,16 @@ def test_an_auth_refusal_keeps_only_the_status_and_mions_code(canned: CannedServ
     with pytest.raises(MionRejected) as refused:
         canned_client.session_status("s-1")
     assert refused.value.status == status and refused.value.detail == detail
+
+
+def test_a_refusal_read_only_in_part_does_not_end_in_the_start_of_the_key(canned: CannedServer,
+                                                                           canned_client: MionClient) -> None:
+    # given a refusal that repeats the key past the part that is read, cut 5 characters into a key
+    lead = "x" * ((ERROR_BODY_BYTES - 5) % len(API_KEY))
+    canned.answer(400, (lead + API_KEY * (2 * ERROR_BODY_BYTES // len(API_KEY))).encode())
+
+    with pytest.raises(MionRejected) as refused:
+        canned_client.session_status("s-1")
+
+    # then neither the whole keys nor the start of the one cut off are kept
+    assert refused.value.detail == lead + "***"
