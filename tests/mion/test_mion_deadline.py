@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from mion_helpers import API_KEY, SHORT_TIMEOUT_S, RawServer, fast_settings, http_answer, one_byte_at_a_time
 
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
-from kiosk.errors import MionUnavailable
+from kiosk.errors import MionMalformed, MionUnavailable
 from kiosk.mion.client import MionClient
+from kiosk.mion.simulator import MionSimulator
 from kiosk.mion.worker import MionWorker
 
 DEADLINE_S = 2 * SHORT_TIMEOUT_S  # connect + read timeout of fast_settings
@@ -168,6 +170,38 @@ print("closed", flush=True)
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+# --- the simulator's faults for the same: trickle and huge ------------------------------------------
+
+
+def test_the_simulators_trickle_is_cut_by_the_deadline_and_resolved_by_reference(client: MionClient,
+                                                                                sim: MionSimulator) -> None:
+    # given the simulator creates the session but trickles its answer
+    sim.fail_next(1, "trickle")
+    failure = _fails_within(DEADLINE_S + SLACK_S, lambda: client.create_session(
+        amount_cents=100, reference="K1-TRICKLE", expires_at=datetime.now(UTC) + timedelta(minutes=5)))
+
+    # then the outcome is unknown, and the lookup by reference finds the one session
+    assert type(failure) is MionUnavailable and "no complete answer within" in str(failure)
+    found = client.session_by_reference("K1-TRICKLE")
+    assert found is not None and sim.session_count_for("K1-TRICKLE") == 1
+
+
+def test_the_simulators_trickle_is_a_whole_answer_to_a_patient_client() -> None:
+    with MionSimulator(api_key=API_KEY, trickle_s=0.001) as sim, \
+            MionClient(fast_settings(sim.base_url, read_timeout_s=30), API_KEY) as patient:
+        sim.fail_next(1, "trickle")
+        assert patient.session_by_reference("K1-P") is None
+
+
+def test_the_simulators_huge_answer_is_refused(client: MionClient, sim: MionSimulator) -> None:
+    # switched on over HTTP, as an end-to-end test or a person with curl would
+    answer = requests.post(sim.base_url + "/_sim/fail", json={"count": 1, "mode": "huge"}, timeout=2)
+    assert answer.status_code == 200
+    with pytest.raises(MionMalformed, match="larger than 1 MiB"):
+        client.session_by_reference("K1-H")
+    assert client.session_by_reference("K1-H") is None
 
 
 def test_a_body_that_stops_coming_is_a_read_timeout(raw: RawServer, raw_client: MionClient) -> None:
