@@ -1,21 +1,29 @@
 """The Mion API client: one keep-alive ``requests.Session``, one table of endpoints, one error tree.
 
-Policy lives here, the wire in ``requests``:
+Policy lives here; the wire is ``requests``, behind the seam in :mod:`kiosk.mion.wire`:
 
 - every path, the base URL and the auth header come from :class:`kiosk.config.MionSettings`, so a
   technician can correct a wrong guess about Mion's API in the config file;
-- every call has explicit (connect, read) timeouts and is never retried here: a POST that timed out
-  may have been processed, and only the caller knows how to resolve it (by reference);
+- every call has explicit (connect, read) timeouts, and a total deadline of their sum however
+  slowly the answer comes (:mod:`kiosk.mion.wire` cuts the connection then); :meth:`MionClient.close`
+  and :meth:`MionClient.cancel_requests` cut calls in flight at once;
+- every answer is read streamed and at most :data:`MAX_ANSWER_BYTES` of it is held;
+- no call is retried here: a POST that timed out may have been processed, and only the caller
+  knows how to resolve it (by reference);
 - every failure becomes a :class:`kiosk.errors.MionError`, chained with ``from``:
-  no connection, timeouts, 5xx and 429 -> ``MionUnavailable`` (outcome unknown); a 2xx body that
-  is not what the API promises -> ``MionMalformed``; any other refusal -> ``MionRejected``.
+  no connection, timeouts, a passed deadline, 5xx and 429 -> ``MionUnavailable`` (outcome
+  unknown); a 2xx body that is not what the API promises, or is too long -> ``MionMalformed``;
+  any other refusal -> ``MionRejected``.
 
 The API key is set on the session's headers and nowhere else: messages and log lines are built
-from the method and path only, and anything Mion echoes back is scrubbed of the key.
+from the method and path only, and a refusal keeps only what :mod:`kiosk.mion.refusal` lets
+through of Mion's answer (a short message with no part of the key; for a 401 or 403, Mion's
+error code alone).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -25,14 +33,20 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import requests
+import urllib3
 
 from kiosk.config import MionSettings
 from kiosk.core.model import Attempt, Session, SessionStatus
-from kiosk.errors import MionMalformed, MionRejected, MionUnavailable
+from kiosk.errors import MionError, MionMalformed, MionRejected, MionUnavailable
+from kiosk.mion.refusal import refusal_detail
+from kiosk.mion.wire import DeadlinePassed, Exchange, Watch, WatchedAdapter, read_body
 
 log = logging.getLogger(__name__)
 
-DETAIL_CHARS = 200
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The most of one answer the kiosk holds; a longer one is refused as malformed (Mion's are a few kB)."""
+ERROR_BODY_BYTES = 64 * 1024
+"""The most of a refusal's body read for its message; the rest is left unread."""
 _USER_AGENT = "lightning-kiosk/0.1"
 
 
@@ -42,7 +56,8 @@ class MionClient:
     A few worker threads may share it: it keeps no state between calls, and the connection pool
     underneath hands each concurrent request its own connection.
 
-    ``session`` may be given (e.g. with a custom CA bundle); the client then closes it too.
+    ``session`` may be given (e.g. with a custom CA bundle); the client mounts its own transport
+    adapter on it for http and https (the one that enforces the deadline) and closes it too.
     """
 
     def __init__(self, settings: MionSettings, api_key: str, *, session: requests.Session | None = None) -> None:
@@ -52,7 +67,12 @@ class MionClient:
         self._base_url = settings.base_url.rstrip("/")
         self._secret = api_key
         self._timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        self._deadline_s = settings.connect_timeout_s + settings.read_timeout_s
+        self._watch = Watch()
         self._http = session if session is not None else requests.Session()
+        adapter = WatchedAdapter()
+        self._http.mount("https://", adapter)
+        self._http.mount("http://", adapter)
         scheme = settings.auth_scheme.strip()
         self._http.headers[settings.auth_header] = f"{scheme} {api_key}" if scheme else api_key
         self._http.headers["Accept"] = "application/json"
@@ -61,8 +81,17 @@ class MionClient:
     def __repr__(self) -> str:
         return f"MionClient(base_url={self._base_url!r})"
 
+    def cancel_requests(self) -> int:
+        """Cut every request in flight now; each fails as ``MionUnavailable`` (its outcome unknown).
+
+        Thread-safe; for shutting down, so no worker thread is left waiting on Mion. Later requests
+        are not affected. Returns how many requests were cut.
+        """
+        return self._watch.cut_all()
+
     def close(self) -> None:
-        """Close the keep-alive connections."""
+        """Cut any request in flight and close the keep-alive connections."""
+        self.cancel_requests()
         self._http.close()
 
     def __enter__(self) -> Self:
@@ -126,21 +155,43 @@ class MionClient:
         method, _, template = spec.partition(" ")
         path = template.replace("{id}", quote(session_id, safe="")).replace("{reference}", quote(reference, safe=""))
         where = f"{method} {path}"
-        started = time.monotonic()
-        try:
-            # No redirects: one would carry a custom key header to whatever host it names, and turn
-            # a POST into a GET. A 3xx is reported as a refusal so the technician fixes base_url.
-            response = self._http.request(method, self._base_url + path, json=json_body, timeout=self._timeout,
-                                          allow_redirects=False)
-        except requests.RequestException as exc:
-            message = f"{where}: {_describe(exc, self._timeout)}"
-            log.warning("Mion %s", message)
-            raise MionUnavailable(message) from exc
-        elapsed_ms = round((time.monotonic() - started) * 1000)
-        log.debug("Mion %s -> %d in %d ms", where, response.status_code, elapsed_ms)
-        return self._decode(response, where)
+        with self._watch.exchange(self._deadline_s) as exchange:
+            try:
+                return self._exchange(method, path, where, json_body, exchange)
+            except MionError:
+                raise
+            except Exception as exc:
+                if not isinstance(exc, requests.RequestException) and exchange.reason is None:
+                    raise  # not the wire: a bug, to be seen as one
+                raise self._unavailable(where, exc, exchange) from exc
 
-    def _decode(self, response: requests.Response, where: str) -> Any:
+    def _exchange(self, method: str, path: str, where: str, json_body: dict[str, Any] | None,
+                  exchange: Exchange) -> Any:
+        started = time.monotonic()
+        # No redirects: one would carry a custom key header to whatever host it names, and turn
+        # a POST into a GET. A 3xx is reported as a refusal so the technician fixes base_url.
+        # Streamed, so the body is read here, within its limit and its deadline, never whole by requests.
+        response = self._http.request(method, self._base_url + path, json=json_body, timeout=self._timeout,
+                                      allow_redirects=False, stream=True)
+        with response:  # closing a response that was not read to its end closes its connection
+            elapsed_ms = round((time.monotonic() - started) * 1000)
+            log.debug("Mion %s -> %d in %d ms", where, response.status_code, elapsed_ms)
+            return self._decode(response, where, exchange)
+
+    def _unavailable(self, where: str, exc: Exception, exchange: Exchange) -> MionUnavailable:
+        if exchange.reason == "cancelled":
+            reason = "cancelled, the client is closing"
+        elif exchange.reason is not None or isinstance(exc, DeadlinePassed):
+            reason = f"no complete answer within {self._deadline_s:g} s"
+        elif isinstance(exc, requests.RequestException):
+            reason = _describe(exc, self._timeout)
+        else:
+            reason = f"request failed ({type(exc).__name__})"
+        message = f"{where}: {reason}"
+        log.warning("Mion %s", message)
+        return MionUnavailable(message)
+
+    def _decode(self, response: requests.Response, where: str, exchange: Exchange) -> Any:
         status = response.status_code
         if status in (408, 429) or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -148,18 +199,23 @@ class MionClient:
             log.warning("Mion %s: HTTP %d%s", where, status, wait)
             raise MionUnavailable(f"{where}: Mion answered HTTP {status}{wait}", retry_after_s=retry_after)
         if not 200 <= status < 300:
-            detail = self._scrub(_detail(response))
+            body, complete = read_body(response, ERROR_BODY_BYTES, exchange)
+            detail = refusal_detail(status, body, complete, self._secret)
             log.warning("Mion %s: refused with HTTP %d: %s", where, status, detail)
             raise MionRejected(status, detail)
+        declared = response.headers.get("Content-Length", "").strip()
+        body, complete = (b"", False) if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES else \
+            read_body(response, MAX_ANSWER_BYTES, exchange)
+        if not complete:
+            message = f"{where}: the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB"
+            log.warning("Mion %s", message)
+            raise MionMalformed(message)
         try:
-            return response.json()
+            return json.loads(body)
         except ValueError as exc:
             message = f"{where}: the answer is not JSON"
             log.warning("Mion %s", message)
             raise MionMalformed(message) from exc
-
-    def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***")
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -182,8 +238,9 @@ def _describe(exc: requests.RequestException, timeout: tuple[float, float]) -> s
     """A plain reason for a failed exchange, built without the exception's own text (it may hold the request)."""
     if isinstance(exc, requests.ConnectTimeout):
         return f"could not connect within {timeout[0]:g} s"
-    if isinstance(exc, requests.Timeout):
-        return f"no answer within {timeout[1]:g} s"
+    cause = exc.args[0] if exc.args else None
+    if isinstance(exc, requests.Timeout) or isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+        return f"no answer within {timeout[1]:g} s"  # requests reports a stalled body as a ConnectionError
     if isinstance(exc, requests.ConnectionError):
         text = repr(exc).lower()
         if "refused" in text:
@@ -194,27 +251,6 @@ def _describe(exc: requests.RequestException, timeout: tuple[float, float]) -> s
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
         return "the answer was cut off or garbled"
     return f"request failed ({type(exc).__name__})"
-
-
-def _detail(response: requests.Response) -> str:
-    """Mion's own message from an error answer: its message/error field, else the start of the text."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail", "title"):
-            value = body.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if isinstance(value, str) and value.strip():
-                return _shorten(value)
-    return _shorten(response.text) or f"HTTP {response.status_code} without a message"
-
-
-def _shorten(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= DETAIL_CHARS else flat[:DETAIL_CHARS - 1] + "…"
 
 
 # --- JSON -> model ----------------------------------------------------------------------------------

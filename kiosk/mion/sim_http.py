@@ -21,6 +21,8 @@ from kiosk.mion.sim_state import JsonDict, SimRefusal, SimState
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+HUGE_ANSWER_BYTES = 64 * 1024 * 1024
+"""The length of a ``huge`` failure's answer: far beyond what a client should hold."""
 _PLACEHOLDER = re.compile(r"\{(id|reference)\}")
 
 
@@ -72,6 +74,7 @@ class SimulatorHost(Protocol):
     auth_header: str
     auth_scheme: str
     hang_s: float
+    trickle_s: float
     _state: SimState
     _routes: list[Route]
     _stopping: threading.Event
@@ -167,10 +170,16 @@ class SimHandler(BaseHTTPRequestHandler):
         if mode == "malformed":
             self._send_raw(200, b'{"paymentSessionId": "half an ans', "application/json")
             return
+        if mode == "huge":
+            self._send_huge()
+            return
         status, payload = self._answer(path, query, raw)
         if mode == "drop_after":
             log.debug("simulator: handled %s %s, dropping the connection unanswered", self.command, path)
             self.close_connection = True
+            return
+        if mode == "trickle":
+            self._send_trickled(status, payload)
             return
         self._send(status, payload)
 
@@ -253,6 +262,32 @@ class SimHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+    def _send_trickled(self, status: int, payload: Any) -> None:
+        """The whole answer, head and body, one byte every ``trickle_s``: each read is quick, the answer never is."""
+        body = json.dumps(payload).encode("utf-8")
+        head = (f"{self.protocol_version} {status} {self.responses[status][0]}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+        self.close_connection = True
+        answer = head + body
+        for at in range(len(answer)):
+            if self.sim._stopping.wait(self.sim.trickle_s):
+                return
+            self.wfile.write(answer[at:at + 1])
+
+    def _send_huge(self) -> None:
+        """200 with :data:`HUGE_ANSWER_BYTES` of blanks and no Content-Length, until the client hangs up."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        block = b" " * 65536
+        for _ in range(HUGE_ANSWER_BYTES // len(block)):
+            if self.sim._stopping.is_set():
+                return
+            self.wfile.write(block)
 
 
 def _json_object(raw: bytes) -> JsonDict:

@@ -21,9 +21,13 @@ switches or the latency):
 Failure modes: ``500``, ``503`` and ``429`` answer with that status (429 and 503 with Retry-After);
 ``timeout`` never answers (the request is not processed); ``drop`` closes the connection without
 processing; ``drop_after`` processes the request, then closes without answering (the outcome the
-kiosk must resolve by reference); ``malformed`` answers 200 with a broken body; ``blocked`` makes
-the next attempt come back blocked by compliance, without an invoice. ``set_offline(True)`` cuts
-every API request until it is set back (queued failures wait meanwhile).
+kiosk must resolve by reference); ``trickle`` processes the request, then sends its answer one
+byte every ``trickle_s`` (0.05 s by default, below any read timeout the kiosk's config allows, so
+a status answer takes some 15 s and only a total deadline ends the wait: again an outcome to
+resolve by reference); ``malformed`` answers 200 with a broken body;
+``huge`` answers 200 with 64 MiB of blanks and no Content-Length (the request is not processed);
+``blocked`` makes the next attempt come back blocked by compliance, without an invoice.
+``set_offline(True)`` cuts every API request until it is set back (queued failures wait meanwhile).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from kiosk.mion.sim_state import JsonDict, SimState
 
 log = logging.getLogger(__name__)
 
-FAILURE_MODES = ("500", "503", "429", "timeout", "drop", "drop_after", "malformed", "blocked")
+FAILURE_MODES = ("500", "503", "429", "timeout", "drop", "drop_after", "trickle", "malformed", "huge", "blocked")
 MAX_LATENCY_S = 60.0
 JOIN_TIMEOUT_S = 2.0
 
@@ -64,18 +68,23 @@ class MionSimulator:
                  attempt_lifetime_s: float = 120.0, network: str = "regtest",
                  clock: Callable[[], datetime] | None = None, paths: MionPaths | None = None,
                  auth_header: str = "Authorization", auth_scheme: str = "Bearer",
-                 expiry_field: str = "expiresAt", hang_s: float = 30.0, store: Path | None = None) -> None:
+                 expiry_field: str = "expiresAt", hang_s: float = 30.0, trickle_s: float = 0.05,
+                 store: Path | None = None) -> None:
         if network not in INVOICE_NETWORKS:
             raise ValueError(f"network must be one of {', '.join(INVOICE_NETWORKS)}, got {network!r}")
         if attempt_lifetime_s <= 0:
             raise ValueError(f"attempt_lifetime_s must be positive, got {attempt_lifetime_s}")
         if not api_key:
             raise ValueError("api_key must not be empty")
+        if trickle_s < 0:
+            raise ValueError(f"trickle_s must not be negative, got {trickle_s}")
         self.api_key = api_key
         self.auth_header = auth_header
         self.auth_scheme = auth_scheme
         self.hang_s = hang_s
         """How long a ``timeout`` failure holds the request before closing it (stop() ends it sooner)."""
+        self.trickle_s = trickle_s
+        """The pause before each byte of a ``trickle`` failure's answer (stop() ends it sooner)."""
         self._host = host
         self._port = port
         self._clock = clock or (lambda: datetime.now(UTC))

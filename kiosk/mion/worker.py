@@ -1,15 +1,22 @@
 """Carries out the register's Mion effects on worker threads and hands the answers back as events.
 
-The register makes sure at most one request of each kind is in flight per sale, so a small pool
-suffices. Every answer is posted to the main loop (which wakes); the worker never touches the
+The register makes sure at most one request of each kind is in flight per sale, so a few threads
+suffice. Every answer is posted to the main loop (which wakes); the worker never touches the
 register or pygame.
+
+Stopping never waits on Mion: :meth:`MionWorker.close` drops queued work, has the client cut the
+requests in flight (each then ends at once as an outage, whose answer is no longer handed on) and
+waits only briefly for the threads. They are daemon threads, so even one stuck where nothing can
+interrupt it (a name lookup) does not hold the process's exit back.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import assert_never
 
 from kiosk.core import effects as fx
@@ -24,14 +31,18 @@ log = logging.getLogger(__name__)
 
 MionEffect = fx.CreateSession | fx.FindSession | fx.CreateAttempt | fx.PollStatus
 
+CLOSE_WAIT_S = 1.0
+"""How long :meth:`MionWorker.close` waits for its threads after cutting their requests."""
+
 
 class MionWorker:
     """Runs Mion calls off the main thread.
 
     Args:
-        client: the Mion client (its own timeouts bound every call).
+        client: the Mion client (its deadline bounds every call).
         network: the invoice network the kiosk accepts (see ``kiosk.config.INVOICE_NETWORKS``).
         post: hands each answer to the main loop and wakes it (thread-safe).
+        threads: how many requests may run at once.
         prepare: called on the worker thread with each usable attempt before it is handed on (the app
             encodes the QR code there); raising ``InvoiceRejected`` refuses the invoice.
     """
@@ -42,18 +53,41 @@ class MionWorker:
         self._client = client
         self._network = network
         self._post = post
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mion")
+        self._work: queue.SimpleQueue[MionEffect | None] = queue.SimpleQueue()
         self._closed = False
+        self._threads = [threading.Thread(target=self._serve, name=f"mion-worker-{n}", daemon=True)
+                         for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, effect: MionEffect) -> None:
+        """Run ``effect`` on a worker thread; its answer comes back as an event. Ignored once closed."""
         if self._closed:
             return
-        self._pool.submit(self._run, effect)
+        self._work.put(effect)
 
     def close(self) -> None:
-        """Stop taking work; requests in flight finish within the client's timeouts."""
+        """Stop at once: drop queued work, cut the requests in flight, wait at most :data:`CLOSE_WAIT_S`."""
+        if self._closed:
+            return
         self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self._threads:
+            self._work.put(None)  # behind the queued work, which each thread now skips
+        cut = self._client.cancel_requests()
+        give_up = time.monotonic() + CLOSE_WAIT_S
+        for thread in self._threads:
+            thread.join(max(0.0, give_up - time.monotonic()))
+        stuck = [thread.name for thread in self._threads if thread.is_alive()]
+        if stuck:
+            log.warning("Mion worker threads %s still busy after closing; left to end with the process",
+                        ", ".join(stuck))
+        elif cut:
+            log.info("Mion worker closed; %d request(s) in flight were cut", cut)
+
+    def _serve(self) -> None:
+        while (effect := self._work.get()) is not None:
+            if not self._closed:
+                self._run(effect)
 
     def _run(self, effect: MionEffect) -> None:
         try:
@@ -62,6 +96,8 @@ class MionWorker:
             log.exception("Mion request %s failed unexpectedly", type(effect).__name__)
             event = ev.RequestFailed(reference=effect.reference, request=_request_of(effect),
                                      failure=Failure.UNAVAILABLE, message="internal error")
+        if self._closed:
+            return  # the loop is ending; the journal already holds what a restart needs
         self._post(event)
 
     def _call(self, effect: MionEffect) -> ev.Event:

@@ -1,4 +1,4 @@
-"""Fixtures for the Mion tests: the simulator, a client on it, a settable clock and a canned server."""
+"""Fixtures for the Mion tests: the simulator, a client on it, a settable clock, a canned and a raw server."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from mion_helpers import API_KEY, CannedServer, FakeClock, Seen, fast_settings
+from mion_helpers import API_KEY, CannedServer, FakeClock, RawServer, Seen, fast_settings
 
 from kiosk.mion.client import MionClient
 from kiosk.mion.simulator import MionSimulator
@@ -76,4 +76,19 @@ def canned() -> Iterator[CannedServer]:
 @pytest.fixture
 def canned_client(canned: CannedServer) -> Iterator[MionClient]:
     with MionClient(fast_settings(canned.base_url), API_KEY) as mion:
+        yield mion
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    server = RawServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def raw_client(raw: RawServer) -> Iterator[MionClient]:
+    with MionClient(fast_settings(raw.base_url), API_KEY) as mion:
         yield mion

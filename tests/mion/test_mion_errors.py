@@ -38,7 +38,7 @@ def test_wrong_key_is_rejected_with_401(sim: MionSimulator) -> None:
     with MionClient(fast_settings(sim.base_url), "not-the-key") as wrong, pytest.raises(MionRejected) as refused:
         _new_session(wrong)
     assert refused.value.status == 401
-    assert refused.value.detail == "missing or invalid API key"
+    assert refused.value.detail == "the API key was not accepted (code: unauthorized)"
     assert sim.sessions() == []
 
 
@@ -70,14 +70,14 @@ def test_a_400_carries_mions_message(client: MionClient) -> None:
     ({"error": "plain error"}, "plain error"),
     (b"<html><body>Forbidden   by\n proxy</body></html>", "<html><body>Forbidden by proxy</body></html>"),
     (b"x" * 500, "x" * 199 + "\u2026"),
-    (b"", "HTTP 403 without a message"),
+    (b"", "HTTP 400 without a message"),
 ])
 def test_rejection_detail_comes_from_the_body(canned: CannedServer, canned_client: MionClient, body: Any,
                                                detail: str) -> None:
-    canned.answer(403, body)
+    canned.answer(400, body)
     with pytest.raises(MionRejected) as refused:
         canned_client.session_status("s-1")
-    assert refused.value.status == 403 and refused.value.detail == detail
+    assert refused.value.status == 400 and refused.value.detail == detail
 
 
 def test_redirects_are_not_followed(canned: CannedServer, canned_client: MionClient) -> None:
@@ -314,7 +314,7 @@ def test_api_key_never_leaks(sim: MionSimulator, canned: CannedServer, caplog: p
     with MionClient(fast_settings(sim.base_url), API_KEY + "x") as wrong_key:
         expect_failure(lambda: wrong_key.session_status(session_id))
     # a server that echoes the key back in its message
-    canned.answer(403, {"message": f"key {API_KEY} lacks a permission"})
+    canned.answer(422, {"message": f"key {API_KEY} lacks a permission"})
     canned.answer(400, f"bad header Authorization: Bearer {API_KEY}".encode())
     with MionClient(fast_settings(canned.base_url), API_KEY) as client:
         expect_failure(lambda: client.session_status("s-1"))
