@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from kiosk.core.model import sats_for
+
 
 class EntryError(enum.Enum):
     """Why the amount being typed cannot be charged."""
@@ -90,7 +92,7 @@ class InvoiceView:
 
     @property
     def amount_sat(self) -> int:
-        return self.amount_msat // 1000
+        return sats_for(self.amount_msat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +112,7 @@ class PaidView:
 
     @property
     def amount_sat(self) -> int | None:
-        return None if self.amount_msat is None else self.amount_msat // 1000
+        return None if self.amount_msat is None else sats_for(self.amount_msat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
