@@ -22,7 +22,8 @@ Money rules, in order of importance:
   for ``refresh_lead_s`` before that, so the swap is seamless.
 * A sale ends as EXPIRED only after Mion answered, after the session's expiry, without ``paidAt``. While
   Mion cannot be reached the sale stays open and the screen says the kiosk is checking. (One exception:
-  an older unfinished sale found at start-up without a session never showed an invoice; it ends at once.)
+  a sale found unfinished at start-up that never showed an invoice cannot have been paid; it ends at
+  once when it has no session, or too little time left for an invoice: ``register_recover``.)
 * A sale that ended unpaid after its invoice was shown is watched for ``late_grace_s`` more: a payment
   arriving then is recorded (late), printed and reported.
 
@@ -40,7 +41,7 @@ from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Failure, Key, Request
 from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
-from kiosk.core.register_recover import NEVER_SHOWN, plan_recovery, unpayable_phase
+from kiosk.core.register_recover import TOO_LITTLE_TIME, plan_recovery, unpayable_ending, unpayable_phase
 from kiosk.core.register_view import derive_view, next_deadline
 from kiosk.core.register_watch import Watches
 from kiosk.core.sale import Ending, Sale, Timing, secs
@@ -330,6 +331,8 @@ class Register:
                 self._go_idle(now)
         elif self.phase in OPEN_PHASES:
             sale = self._sale()
+            if sale.stranded(now, self.timing):
+                return out + self._end(sale, *unpayable_ending(self.timing), now, detail=TOO_LITTLE_TIME)
             if not sale.ever_shown and now >= sale.started_at + secs(self.timing.give_up_creating_s):
                 detail = "could not get an invoice from Mion in time"
                 return out + self._end(sale, P.ERROR, MessageKind.ERROR, now, detail=detail)
@@ -371,10 +374,8 @@ class Register:
         out: Effects = []
         if plan.resume is not None:
             self.sale = plan.resume
-            if plan.resume_phase is None:  # never shown and its time is over: nothing to resume
-                phase = unpayable_phase(self.timing)
-                kind = MessageKind.CANCELLED if phase is P.CANCELLED else MessageKind.EXPIRED
-                out.extend(self._end(plan.resume, phase, kind, now, detail=NEVER_SHOWN))
+            if plan.resume_phase is None:  # never shown and no time left for an invoice: nothing to resume
+                out.extend(self._end(plan.resume, *unpayable_ending(self.timing), now, detail=TOO_LITTLE_TIME))
             else:
                 self.phase = plan.resume_phase
                 out.extend(self._send_due(now))
@@ -408,7 +409,7 @@ def _table() -> Table:
     t, R = Table(), Register
     t.allow((P.IDLE,), ev.Tick, R._on_tick)
     t.allow((P.ENTERING_AMOUNT,) + ANY_FINAL, ev.Tick, R._on_tick, P.IDLE)
-    t.allow(OPENED, ev.Tick, R._on_tick, P.ERROR)
+    t.allow(OPENED, ev.Tick, R._on_tick, P.ERROR, P.EXPIRED, P.CANCELLED)
     t.allow(EVERYWHERE, ev.PoleUpdated, R._on_pole)
     t.allow(IDLE_LIKE, ev.KeyPressed, R._on_key_idle, P.IDLE, P.ENTERING_AMOUNT)
     t.allow(OPENED, ev.KeyPressed, R._on_key_open, P.CANCELLED)

@@ -114,11 +114,26 @@ class Sale:
         until = self.shown_until(timing)
         return until is not None and now < until
 
+    def last_invoice_at(self, timing: Timing) -> datetime:
+        """From this moment on no fresh invoice is worth showing: less than the margin plus
+        ``min_attempt_s`` of the session is left."""
+        return self.session_expires_at - secs(timing.refresh_margin_s + timing.min_attempt_s)
+
+    def invoice_fits(self, now: datetime, timing: Timing) -> bool:
+        """A fresh invoice is still worth asking for: the one rule for every new invoice, and for
+        resuming a sale after a restart."""
+        return now < self.last_invoice_at(timing)
+
+    def stranded(self, now: datetime, timing: Timing) -> bool:
+        """Found unfinished after a restart, never showed an invoice, and no time is left for one:
+        nobody can have paid it, and nobody can. It ends at once instead of waiting on screen."""
+        return self.recovered and not self.ever_shown and not self.invoice_fits(now, timing)
+
     def wants_fresh_attempt(self, now: datetime, timing: Timing) -> bool:
         """Time to ask for the next invoice, so it arrives before the shown one must go."""
         if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight:
             return False
-        if self.session_expires_at - now <= secs(timing.refresh_margin_s + timing.min_attempt_s):
+        if not self.invoice_fits(now, timing):
             return False
         until = self.shown_until(timing)
         return until is None or now >= until - secs(timing.refresh_lead_s)
