@@ -15,7 +15,8 @@ reference, so an answer that arrives after its sale ended is never applied to th
 
 Money rules, in order of importance:
 
-* Paid means a ``StatusReceived`` whose status carries ``paidAt``. Nothing else ends a sale as paid.
+* Paid means a ``StatusReceived`` whose status carries ``paidAt`` within the session's life
+  (``kiosk.core.plausible``). Nothing else ends a sale as paid.
 * A session-create whose outcome is unknown is followed by a lookup by reference, never a blind second
   create, so one sale has at most one Mion session.
 * The shown invoice leaves the screen ``refresh_margin_s`` before it expires; a fresh attempt is asked
@@ -41,6 +42,7 @@ from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Failure, Key, Request
 from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
+from kiosk.core.plausible import take_status
 from kiosk.core.register_recover import TOO_LITTLE_TIME, plan_recovery, unpayable_ending, unpayable_phase
 from kiosk.core.register_view import derive_view, next_deadline
 from kiosk.core.register_watch import Watches
@@ -198,6 +200,8 @@ class Register:
             return []
         watch, status = verdict.watch, verdict.status
         out: Effects = [fx.RecordStatus(reference=watch.reference, status=status)]
+        if verdict.doubt is not None:
+            return out + [fx.RecordRefusal(reference=watch.reference, detail=verdict.doubt)]
         if verdict.paid:
             assert status.paid_at is not None
             return out + self._paid(watch.reference, watch.session_id, status.paid_at, watch.amount_cents,
@@ -267,9 +271,9 @@ class Register:
             return self._on_closed_answer(event, now)
         sale.succeeded(Request.POLL)
         status = event.status
-        sale.last_status = status
         out: Effects = [fx.RecordStatus(reference=sale.reference, status=status)]
-        if status.paid_at is not None:
+        out += take_status(sale, status, now, self.timing)  # a paidAt not believed is journaled, not paid
+        if status.paid_at is not None and sale.doubt is None:
             late = sale.attempt is None or now >= min(sale.attempt.expires_at, sale.session_expires_at)
             return out + self._paid(sale.reference, status.session_id, status.paid_at, sale.amount_cents,
                                     sale.attempt.amount_msat if sale.attempt else None, late, now)
@@ -277,6 +281,8 @@ class Register:
             sale.session_expires_at = status.expires_at
         if now >= sale.session_expires_at:
             # Mion answered after the session's end and it is not paid: the truth is known.
+            if sale.doubt is not None:  # ... unless it said paid at a time that cannot be
+                return out + self._end(sale, P.ERROR, MessageKind.UNCONFIRMED, now, detail=sale.doubt)
             if sale.recovered and self.timing.recovery_unpayable == "cancelled":
                 return out + self._end(sale, P.CANCELLED, MessageKind.CANCELLED, now)
             return out + self._end(sale, P.EXPIRED, MessageKind.EXPIRED, now)
@@ -404,7 +410,6 @@ class Register:
         return self.sale
 
 
-
 def _table() -> Table:
     t, R = Table(), Register
     t.allow((P.IDLE,), ev.Tick, R._on_tick)
@@ -424,7 +429,7 @@ def _table() -> Table:
     t.allow(OPENED, ev.SessionCreated, R._on_session, P.CREATING_ATTEMPT, P.PAID)
     t.allow(OPENED, ev.SessionLookedUp, R._on_lookup, P.CREATING_ATTEMPT, P.PAID, P.ERROR)
     t.allow(OPENED, ev.AttemptCreated, R._on_attempt, P.AWAITING_PAYMENT, P.BLOCKED, P.PAID)
-    t.allow(OPENED, ev.StatusReceived, R._on_status, P.PAID, P.EXPIRED, P.CANCELLED, P.AWAITING_PAYMENT)
+    t.allow(OPENED, ev.StatusReceived, R._on_status, P.PAID, P.EXPIRED, P.CANCELLED, P.ERROR, P.AWAITING_PAYMENT)
     t.allow(OPENED, ev.RequestFailed, R._on_failure, P.ERROR, P.BLOCKED, P.PAID)
     return t
 

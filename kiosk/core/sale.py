@@ -49,6 +49,9 @@ class Timing:
     pole_auto_start: bool = False
     """A total the till showed on the emulated pole display starts a sale by itself (else: the
     Lightning key charges it)."""
+    paid_at_slack_s: float = 300.0
+    """A ``paidAt`` counts only from the sale's creation minus this to now plus this (clock skew
+    between Mion and the kiosk); outside it the sale is not paid (``kiosk.core.plausible``)."""
 
     def amount_refusal(self, amount_cents: int) -> str | None:
         """Why an amount cannot be charged (None: it can). The one place the range is decided."""
@@ -93,15 +96,26 @@ class Sale:
     recovered: bool = False
     """Found unfinished in the journal at start-up."""
     last_status: SessionStatus | None = None
+    doubt: str | None = None
+    """Why the ``paidAt`` of the last status is not believed (``kiosk.core.plausible``); None: no doubt."""
     failures: dict[Request, int] = field(default_factory=dict)
     due: dict[Request, datetime] = field(default_factory=dict)
     """When each request should next be sent (absent: not wanted now)."""
     in_flight: set[Request] = field(default_factory=set)
 
     @property
+    def opened_at(self) -> datetime:
+        """The start of the sale's life: nothing can have paid it earlier. For a sale started here it is
+        ``started_at`` (its session-create is sent then or later); for one recovered after a restart,
+        ``started_at`` is the restart and ``create_sent_at`` its journaled creation."""
+        return min(self.started_at, self.create_sent_at)
+
+    @property
     def checking(self) -> bool:
-        """Mion has not answered the last request(s) usefully: the outcome is being checked."""
-        return any(self.failures.get(r, 0) > 0 for r in (Request.POLL, Request.FIND_SESSION, Request.CREATE_SESSION))
+        """Mion has not answered the last request(s) usefully, or said paid at a time that cannot be:
+        the outcome is being checked."""
+        asking = (Request.POLL, Request.FIND_SESSION, Request.CREATE_SESSION)
+        return self.doubt is not None or any(self.failures.get(r, 0) > 0 for r in asking)
 
     def shown_until(self, timing: Timing) -> datetime | None:
         """The moment the current invoice must leave the screen (margin before it expires)."""
@@ -111,8 +125,9 @@ class Sale:
         return end - secs(timing.refresh_margin_s)
 
     def qr_visible(self, now: datetime, timing: Timing) -> bool:
+        """The invoice may be on screen: before its time is up, and not while a ``paidAt`` is doubted."""
         until = self.shown_until(timing)
-        return until is not None and now < until
+        return until is not None and now < until and self.doubt is None
 
     def last_invoice_at(self, timing: Timing) -> datetime:
         """From this moment on no fresh invoice is worth showing: less than the margin plus
@@ -131,7 +146,7 @@ class Sale:
 
     def wants_fresh_attempt(self, now: datetime, timing: Timing) -> bool:
         """Time to ask for the next invoice, so it arrives before the shown one must go."""
-        if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight:
+        if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight or self.doubt is not None:
             return False
         if not self.invoice_fits(now, timing):
             return False
@@ -193,6 +208,10 @@ class Watch:
     amount_msat: int | None
     until: datetime
     next_poll_at: datetime
+    opened_at: datetime
+    """When the sale was journaled: the start of its life for a ``paidAt`` (``kiosk.core.plausible``)."""
+    doubted_paid_at: datetime | None = None
+    """The last ``paidAt`` refused for it, so the same doubt is journaled once."""
     in_flight: bool = False
     failures: int = 0
     ends_sale: bool = False

@@ -31,6 +31,9 @@ class MessageKind(enum.Enum):
     INVOICE_INVALID = "invoice_invalid"
     """The invoice failed the kiosk's own checks (network, amount); no QR is shown."""
     ERROR = "error"
+    UNCONFIRMED = "unconfirmed"
+    """Mion reported a payment at a time that cannot be (``kiosk.core.plausible``) until the session
+    ended: not taken as paid, but perhaps paid, so the customer must not pay again unasked."""
     RECOVERING = "recovering"
     """At start-up, unfinished sales are being checked with Mion."""
     CONFIG_ERROR = "config_error"
