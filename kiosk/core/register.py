@@ -17,6 +17,7 @@ Money rules, in order of importance:
 
 * Paid means a ``StatusReceived`` whose status carries ``paidAt`` within the session's life
   (``kiosk.core.plausible``). Nothing else ends a sale as paid.
+* An invoice far off the recent rate is never shown (``kiosk.core.plausible``).
 * A session-create whose outcome is unknown is followed by a lookup by reference, never a blind second
   create, so one sale has at most one Mion session.
 * The shown invoice leaves the screen ``refresh_margin_s`` before it expires; a fresh attempt is asked
@@ -42,7 +43,7 @@ from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Failure, Key, Request
 from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
-from kiosk.core.plausible import take_status
+from kiosk.core.plausible import REFUSALS_TO_END, RateGuard, take_status
 from kiosk.core.register_recover import TOO_LITTLE_TIME, plan_recovery, unpayable_ending, unpayable_phase
 from kiosk.core.register_view import derive_view, next_deadline
 from kiosk.core.register_watch import Watches
@@ -69,6 +70,7 @@ class Register:
         self.entry_touched_at: datetime | None = None
         self.ending: Ending | None = None
         self.watches = Watches(timing)
+        self.rates = RateGuard()
         self.pole_lines: tuple[str, str] | None = None
         self.pending_total_cents: int | None = None
         self.idle_since: datetime | None = None
@@ -254,6 +256,12 @@ class Register:
             missing = ", ".join(attempt.missing_compliance_fields)
             detail = "blocked by compliance" + (f" (missing: {missing})" if missing else "")
             return self._attempt_unusable(sale, Failure.REJECTED, detail, now, blocked=True)
+        refusal = self.rates.judge(sale, attempt, now, self.timing)
+        if refusal is not None:  # journaled, never shown; one more is asked for, or the sale ends
+            refused: Effects = [fx.RecordRefusal(reference=sale.reference, detail=refusal)]
+            if sale.refused_attempts < REFUSALS_TO_END:
+                return refused
+            return refused + self._end(sale, P.ERROR, MessageKind.INVOICE_INVALID, now, detail=refusal)
         sale.succeeded(Request.CREATE_ATTEMPT)
         sale.attempt = attempt
         sale.attempt_received_at = now
@@ -428,7 +436,7 @@ def _table() -> Table:
         t.allow(IDLE_LIKE, answer, R._on_closed_answer, P.PAID)
     t.allow(OPENED, ev.SessionCreated, R._on_session, P.CREATING_ATTEMPT, P.PAID)
     t.allow(OPENED, ev.SessionLookedUp, R._on_lookup, P.CREATING_ATTEMPT, P.PAID, P.ERROR)
-    t.allow(OPENED, ev.AttemptCreated, R._on_attempt, P.AWAITING_PAYMENT, P.BLOCKED, P.PAID)
+    t.allow(OPENED, ev.AttemptCreated, R._on_attempt, P.AWAITING_PAYMENT, P.BLOCKED, P.ERROR, P.PAID)
     t.allow(OPENED, ev.StatusReceived, R._on_status, P.PAID, P.EXPIRED, P.CANCELLED, P.ERROR, P.AWAITING_PAYMENT)
     t.allow(OPENED, ev.RequestFailed, R._on_failure, P.ERROR, P.BLOCKED, P.PAID)
     return t

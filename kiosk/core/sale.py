@@ -49,6 +49,15 @@ class Timing:
     pole_auto_start: bool = False
     """A total the till showed on the emulated pole display starts a sale by itself (else: the
     Lightning key charges it)."""
+    rate_band_pct: int = 10
+    """An invoice whose rate (msat per cent) is more than this many percent off the rate of the last
+    invoice shown is not shown (``kiosk.core.plausible``)."""
+    rate_memory_s: float = 600.0
+    """How long the last invoice shown serves as the reference rate; older, only the bounds apply."""
+    min_rate_msat_per_cent: int = 1_000
+    """The lowest plausible rate: 1 000 msat per cent is 1 BTC at 1 000 000 €."""
+    max_rate_msat_per_cent: int = 1_000_000
+    """The highest plausible rate: 1 000 000 msat per cent is 1 BTC at 1 000 €."""
     paid_at_slack_s: float = 300.0
     """A ``paidAt`` counts only from the sale's creation minus this to now plus this (clock skew
     between Mion and the kiosk); outside it the sale is not paid (``kiosk.core.plausible``)."""
@@ -98,6 +107,8 @@ class Sale:
     last_status: SessionStatus | None = None
     doubt: str | None = None
     """Why the ``paidAt`` of the last status is not believed (``kiosk.core.plausible``); None: no doubt."""
+    refused_attempts: int = 0
+    """Invoices refused in a row for their rate (``kiosk.core.plausible``)."""
     failures: dict[Request, int] = field(default_factory=dict)
     due: dict[Request, datetime] = field(default_factory=dict)
     """When each request should next be sent (absent: not wanted now)."""
