@@ -151,7 +151,7 @@ def test_history_lists_every_sale_of_the_day_with_its_outcome(
     assert {name: sales[ref]["phase"] for name, ref in refs.items()} == {
         "paid_1": "paid", "paid_2": "paid", "cancelled": "cancelled", "open": "awaiting_payment"}
     paid = sales[refs["paid_1"]]
-    assert paid["amount_cents"] == 1250 and paid["amount_sat"] == paid["amount_msat"] // 1000
+    assert paid["amount_cents"] == 1250 and paid["amount_sat"] == -(-paid["amount_msat"] // 1000)
     assert paid["session_id"] and paid["paid_at"] and paid["receipt_printed_at"]
 
     status, text, _ = _kiosk(capsys, state_dir, "history", "--date", day.isoformat())

@@ -78,6 +78,16 @@ class RecordEnded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RecordRefusal:
+    """Mion said something the kiosk does not act on (an invoice far off the recent rate, a ``paidAt``
+    outside the session's life; ``kiosk.core.plausible``): journal why on the sale and log it. Nothing
+    is shown, and the till hears nothing of it."""
+
+    reference: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSession:
     reference: str
     amount_cents: int
@@ -115,6 +125,7 @@ Effect = (
     | RecordStatus
     | RecordPaid
     | RecordEnded
+    | RecordRefusal
     | CreateSession
     | FindSession
     | CreateAttempt

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+def sats_for(msat: int) -> int:
+    """Whole satoshis for ``msat``, rounded up: the one conversion for anything a person or a till sees.
+
+    Rounding down would show less than the invoice asks (1 500 msat is 2 sats, never 1); an amount
+    is never shown below what the customer pays.
+    """
+    return -(-msat // 1000)
+
+
 class Phase(enum.Enum):
     """Where a sale stands. The journal stores ``phase.value``."""
 
@@ -79,8 +88,8 @@ class Attempt:
 
     @property
     def amount_sat(self) -> int:
-        """Whole satoshis, rounded down, as shown to the customer."""
-        return self.amount_msat // 1000
+        """Whole satoshis, rounded up (:func:`sats_for`), as shown to the customer."""
+        return sats_for(self.amount_msat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

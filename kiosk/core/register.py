@@ -15,14 +15,17 @@ reference, so an answer that arrives after its sale ended is never applied to th
 
 Money rules, in order of importance:
 
-* Paid means a ``StatusReceived`` whose status carries ``paidAt``. Nothing else ends a sale as paid.
+* Paid means a ``StatusReceived`` whose status carries ``paidAt`` within the session's life
+  (``kiosk.core.plausible``). Nothing else ends a sale as paid.
+* An invoice far off the recent rate is never shown (``kiosk.core.plausible``).
 * A session-create whose outcome is unknown is followed by a lookup by reference, never a blind second
   create, so one sale has at most one Mion session.
 * The shown invoice leaves the screen ``refresh_margin_s`` before it expires; a fresh attempt is asked
   for ``refresh_lead_s`` before that, so the swap is seamless.
 * A sale ends as EXPIRED only after Mion answered, after the session's expiry, without ``paidAt``. While
   Mion cannot be reached the sale stays open and the screen says the kiosk is checking. (One exception:
-  an older unfinished sale found at start-up without a session never showed an invoice; it ends at once.)
+  a sale found unfinished at start-up that never showed an invoice cannot have been paid; it ends at
+  once when it has no session, or too little time left for an invoice: ``register_recover``.)
 * A sale that ended unpaid after its invoice was shown is watched for ``late_grace_s`` more: a payment
   arriving then is recorded (late), printed and reported.
 
@@ -40,7 +43,8 @@ from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Failure, Key, Request
 from kiosk.core.model import OPEN_PHASES, Phase, SaleSource
-from kiosk.core.register_recover import NEVER_SHOWN, plan_recovery, unpayable_phase
+from kiosk.core.plausible import REFUSALS_TO_END, RateGuard, take_status
+from kiosk.core.register_recover import TOO_LITTLE_TIME, plan_recovery, unpayable_ending, unpayable_phase
 from kiosk.core.register_view import derive_view, next_deadline
 from kiosk.core.register_watch import Watches
 from kiosk.core.sale import Ending, Sale, Timing, secs
@@ -66,6 +70,7 @@ class Register:
         self.entry_touched_at: datetime | None = None
         self.ending: Ending | None = None
         self.watches = Watches(timing)
+        self.rates = RateGuard()
         self.pole_lines: tuple[str, str] | None = None
         self.pending_total_cents: int | None = None
         self.idle_since: datetime | None = None
@@ -197,6 +202,8 @@ class Register:
             return []
         watch, status = verdict.watch, verdict.status
         out: Effects = [fx.RecordStatus(reference=watch.reference, status=status)]
+        if verdict.doubt is not None:
+            return out + [fx.RecordRefusal(reference=watch.reference, detail=verdict.doubt)]
         if verdict.paid:
             assert status.paid_at is not None
             return out + self._paid(watch.reference, watch.session_id, status.paid_at, watch.amount_cents,
@@ -249,6 +256,12 @@ class Register:
             missing = ", ".join(attempt.missing_compliance_fields)
             detail = "blocked by compliance" + (f" (missing: {missing})" if missing else "")
             return self._attempt_unusable(sale, Failure.REJECTED, detail, now, blocked=True)
+        refusal = self.rates.judge(sale, attempt, now, self.timing)
+        if refusal is not None:  # journaled, never shown; one more is asked for, or the sale ends
+            refused: Effects = [fx.RecordRefusal(reference=sale.reference, detail=refusal)]
+            if sale.refused_attempts < REFUSALS_TO_END:
+                return refused
+            return refused + self._end(sale, P.ERROR, MessageKind.INVOICE_INVALID, now, detail=refusal)
         sale.succeeded(Request.CREATE_ATTEMPT)
         sale.attempt = attempt
         sale.attempt_received_at = now
@@ -266,9 +279,9 @@ class Register:
             return self._on_closed_answer(event, now)
         sale.succeeded(Request.POLL)
         status = event.status
-        sale.last_status = status
         out: Effects = [fx.RecordStatus(reference=sale.reference, status=status)]
-        if status.paid_at is not None:
+        out += take_status(sale, status, now, self.timing)  # a paidAt not believed is journaled, not paid
+        if status.paid_at is not None and sale.doubt is None:
             late = sale.attempt is None or now >= min(sale.attempt.expires_at, sale.session_expires_at)
             return out + self._paid(sale.reference, status.session_id, status.paid_at, sale.amount_cents,
                                     sale.attempt.amount_msat if sale.attempt else None, late, now)
@@ -276,6 +289,8 @@ class Register:
             sale.session_expires_at = status.expires_at
         if now >= sale.session_expires_at:
             # Mion answered after the session's end and it is not paid: the truth is known.
+            if sale.doubt is not None:  # ... unless it said paid at a time that cannot be
+                return out + self._end(sale, P.ERROR, MessageKind.UNCONFIRMED, now, detail=sale.doubt)
             if sale.recovered and self.timing.recovery_unpayable == "cancelled":
                 return out + self._end(sale, P.CANCELLED, MessageKind.CANCELLED, now)
             return out + self._end(sale, P.EXPIRED, MessageKind.EXPIRED, now)
@@ -330,6 +345,8 @@ class Register:
                 self._go_idle(now)
         elif self.phase in OPEN_PHASES:
             sale = self._sale()
+            if sale.stranded(now, self.timing):
+                return out + self._end(sale, *unpayable_ending(self.timing), now, detail=TOO_LITTLE_TIME)
             if not sale.ever_shown and now >= sale.started_at + secs(self.timing.give_up_creating_s):
                 detail = "could not get an invoice from Mion in time"
                 return out + self._end(sale, P.ERROR, MessageKind.ERROR, now, detail=detail)
@@ -371,10 +388,8 @@ class Register:
         out: Effects = []
         if plan.resume is not None:
             self.sale = plan.resume
-            if plan.resume_phase is None:  # never shown and its time is over: nothing to resume
-                phase = unpayable_phase(self.timing)
-                kind = MessageKind.CANCELLED if phase is P.CANCELLED else MessageKind.EXPIRED
-                out.extend(self._end(plan.resume, phase, kind, now, detail=NEVER_SHOWN))
+            if plan.resume_phase is None:  # never shown and no time left for an invoice: nothing to resume
+                out.extend(self._end(plan.resume, *unpayable_ending(self.timing), now, detail=TOO_LITTLE_TIME))
             else:
                 self.phase = plan.resume_phase
                 out.extend(self._send_due(now))
@@ -403,12 +418,11 @@ class Register:
         return self.sale
 
 
-
 def _table() -> Table:
     t, R = Table(), Register
     t.allow((P.IDLE,), ev.Tick, R._on_tick)
     t.allow((P.ENTERING_AMOUNT,) + ANY_FINAL, ev.Tick, R._on_tick, P.IDLE)
-    t.allow(OPENED, ev.Tick, R._on_tick, P.ERROR)
+    t.allow(OPENED, ev.Tick, R._on_tick, P.ERROR, P.EXPIRED, P.CANCELLED)
     t.allow(EVERYWHERE, ev.PoleUpdated, R._on_pole)
     t.allow(IDLE_LIKE, ev.KeyPressed, R._on_key_idle, P.IDLE, P.ENTERING_AMOUNT)
     t.allow(OPENED, ev.KeyPressed, R._on_key_open, P.CANCELLED)
@@ -422,8 +436,8 @@ def _table() -> Table:
         t.allow(IDLE_LIKE, answer, R._on_closed_answer, P.PAID)
     t.allow(OPENED, ev.SessionCreated, R._on_session, P.CREATING_ATTEMPT, P.PAID)
     t.allow(OPENED, ev.SessionLookedUp, R._on_lookup, P.CREATING_ATTEMPT, P.PAID, P.ERROR)
-    t.allow(OPENED, ev.AttemptCreated, R._on_attempt, P.AWAITING_PAYMENT, P.BLOCKED, P.PAID)
-    t.allow(OPENED, ev.StatusReceived, R._on_status, P.PAID, P.EXPIRED, P.CANCELLED, P.AWAITING_PAYMENT)
+    t.allow(OPENED, ev.AttemptCreated, R._on_attempt, P.AWAITING_PAYMENT, P.BLOCKED, P.ERROR, P.PAID)
+    t.allow(OPENED, ev.StatusReceived, R._on_status, P.PAID, P.EXPIRED, P.CANCELLED, P.ERROR, P.AWAITING_PAYMENT)
     t.allow(OPENED, ev.RequestFailed, R._on_failure, P.ERROR, P.BLOCKED, P.PAID)
     return t
 

@@ -112,6 +112,8 @@ def next_deadline(reg: RegisterState, now: datetime) -> datetime | None:
             later.append(sale.due[Request.CREATE_ATTEMPT])  # the end of a backoff, not work by itself
         if not sale.ever_shown:
             work.append(sale.started_at + secs(timing.give_up_creating_s))
+            if sale.recovered:
+                work.append(sale.last_invoice_at(timing))  # stranded from then on: it ends
         shown_until = sale.shown_until(timing)
         if shown_until is not None:
             later.extend([shown_until, shown_until - secs(timing.refresh_lead_s)])
@@ -119,7 +121,7 @@ def next_deadline(reg: RegisterState, now: datetime) -> datetime | None:
             left = (shown_until - now).total_seconds()
             if left > 0:
                 later.append(now + secs(left - math.floor(left) or 1.0))
-        later.append(sale.session_expires_at - secs(timing.refresh_margin_s + timing.min_attempt_s))
+        later.append(sale.last_invoice_at(timing))
         later.append(sale.session_expires_at)
     if any(t <= now for t in work):
         return now

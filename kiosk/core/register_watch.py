@@ -2,8 +2,10 @@
 
 The register owns one :class:`Watches` and asks it three things: which polls are due, when the next
 one is, and what an answer for a sale that is no longer on screen means. The answer comes back as a
-:class:`Verdict` (paid late, or confirmed unpaid); the register turns it into effects, so the rules
-of what a payment records live in one place (``Register._paid``).
+:class:`Verdict` (paid late, confirmed unpaid, or a ``paidAt`` not believed); the register turns it
+into effects, so the rules of what a payment records live in one place (``Register._paid``). A
+``paidAt`` outside the sale's life is no payment here either (``kiosk.core.plausible``): the watch
+goes on, and the doubt is journaled once for each distinct ``paidAt``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import SessionStatus
+from kiosk.core.plausible import paid_at_refusal
 from kiosk.core.sale import Sale, Timing, Watch, secs
 
 
@@ -26,7 +29,9 @@ class Verdict:
     status: SessionStatus
     paid: bool
     """True: paid late (``status.paid_at`` is set). False: unpaid after its session ended, and the
-    journal still holds the sale open, so it must be ended now."""
+    journal still holds the sale open, so it must be ended now; or, with ``doubt``, see there."""
+    doubt: str | None = None
+    """Mion gave a ``paidAt`` that is not believed: journal why; the sale stays watched."""
 
 
 class Watches:
@@ -57,7 +62,7 @@ class Watches:
         self._by_reference[sale.reference] = Watch(
             reference=sale.reference, session_id=sale.session_id, amount_cents=sale.amount_cents,
             amount_msat=sale.attempt.amount_msat if sale.attempt else None, until=until,
-            next_poll_at=now + secs(self._timing.watch_poll_s), ends_sale=ends_sale)
+            next_poll_at=now + secs(self._timing.watch_poll_s), opened_at=sale.opened_at, ends_sale=ends_sale)
 
     def start_ended(self, found: ev.RecoveredSale, now: datetime) -> None:
         """A sale found ended in the journal at start-up: watch it for what is left of its grace."""
@@ -69,7 +74,7 @@ class Watches:
             return
         self._by_reference[found.reference] = Watch(
             reference=found.reference, session_id=found.session_id, amount_cents=found.amount_cents,
-            amount_msat=found.last_attempt.amount_msat, until=until, next_poll_at=now)
+            amount_msat=found.last_attempt.amount_msat, until=until, next_poll_at=now, opened_at=found.created_at)
 
     def drop(self, reference: str) -> None:
         self._by_reference.pop(reference, None)
@@ -103,8 +108,13 @@ class Watches:
         watch.failures = 0
         watch.next_poll_at = now + secs(self._timing.watch_poll_s)
         if status.paid_at is not None:
-            del self._by_reference[watch.reference]
-            return Verdict(watch=watch, status=status, paid=True)
+            doubt = paid_at_refusal(status.paid_at, opened_at=watch.opened_at, now=now, timing=self._timing)
+            if doubt is None:
+                del self._by_reference[watch.reference]
+                return Verdict(watch=watch, status=status, paid=True)
+            if status.paid_at != watch.doubted_paid_at:
+                watch.doubted_paid_at = status.paid_at
+                return Verdict(watch=watch, status=status, paid=False, doubt=doubt)
         if now < watch.until:
             return None
         del self._by_reference[watch.reference]

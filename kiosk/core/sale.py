@@ -49,6 +49,18 @@ class Timing:
     pole_auto_start: bool = False
     """A total the till showed on the emulated pole display starts a sale by itself (else: the
     Lightning key charges it)."""
+    rate_band_pct: int = 10
+    """An invoice whose rate (msat per cent) is more than this many percent off the rate of the last
+    invoice shown is not shown (``kiosk.core.plausible``)."""
+    rate_memory_s: float = 600.0
+    """How long the last invoice shown serves as the reference rate; older, only the bounds apply."""
+    min_rate_msat_per_cent: int = 1_000
+    """The lowest plausible rate: 1 000 msat per cent is 1 BTC at 1 000 000 €."""
+    max_rate_msat_per_cent: int = 1_000_000
+    """The highest plausible rate: 1 000 000 msat per cent is 1 BTC at 1 000 €."""
+    paid_at_slack_s: float = 300.0
+    """A ``paidAt`` counts only from the sale's creation minus this to now plus this (clock skew
+    between Mion and the kiosk); outside it the sale is not paid (``kiosk.core.plausible``)."""
 
     def amount_refusal(self, amount_cents: int) -> str | None:
         """Why an amount cannot be charged (None: it can). The one place the range is decided."""
@@ -93,15 +105,28 @@ class Sale:
     recovered: bool = False
     """Found unfinished in the journal at start-up."""
     last_status: SessionStatus | None = None
+    doubt: str | None = None
+    """Why the ``paidAt`` of the last status is not believed (``kiosk.core.plausible``); None: no doubt."""
+    refused_attempts: int = 0
+    """Invoices refused in a row for their rate (``kiosk.core.plausible``)."""
     failures: dict[Request, int] = field(default_factory=dict)
     due: dict[Request, datetime] = field(default_factory=dict)
     """When each request should next be sent (absent: not wanted now)."""
     in_flight: set[Request] = field(default_factory=set)
 
     @property
+    def opened_at(self) -> datetime:
+        """The start of the sale's life: nothing can have paid it earlier. For a sale started here it is
+        ``started_at`` (its session-create is sent then or later); for one recovered after a restart,
+        ``started_at`` is the restart and ``create_sent_at`` its journaled creation."""
+        return min(self.started_at, self.create_sent_at)
+
+    @property
     def checking(self) -> bool:
-        """Mion has not answered the last request(s) usefully: the outcome is being checked."""
-        return any(self.failures.get(r, 0) > 0 for r in (Request.POLL, Request.FIND_SESSION, Request.CREATE_SESSION))
+        """Mion has not answered the last request(s) usefully, or said paid at a time that cannot be:
+        the outcome is being checked."""
+        asking = (Request.POLL, Request.FIND_SESSION, Request.CREATE_SESSION)
+        return self.doubt is not None or any(self.failures.get(r, 0) > 0 for r in asking)
 
     def shown_until(self, timing: Timing) -> datetime | None:
         """The moment the current invoice must leave the screen (margin before it expires)."""
@@ -111,14 +136,30 @@ class Sale:
         return end - secs(timing.refresh_margin_s)
 
     def qr_visible(self, now: datetime, timing: Timing) -> bool:
+        """The invoice may be on screen: before its time is up, and not while a ``paidAt`` is doubted."""
         until = self.shown_until(timing)
-        return until is not None and now < until
+        return until is not None and now < until and self.doubt is None
+
+    def last_invoice_at(self, timing: Timing) -> datetime:
+        """From this moment on no fresh invoice is worth showing: less than the margin plus
+        ``min_attempt_s`` of the session is left."""
+        return self.session_expires_at - secs(timing.refresh_margin_s + timing.min_attempt_s)
+
+    def invoice_fits(self, now: datetime, timing: Timing) -> bool:
+        """A fresh invoice is still worth asking for: the one rule for every new invoice, and for
+        resuming a sale after a restart."""
+        return now < self.last_invoice_at(timing)
+
+    def stranded(self, now: datetime, timing: Timing) -> bool:
+        """Found unfinished after a restart, never showed an invoice, and no time is left for one:
+        nobody can have paid it, and nobody can. It ends at once instead of waiting on screen."""
+        return self.recovered and not self.ever_shown and not self.invoice_fits(now, timing)
 
     def wants_fresh_attempt(self, now: datetime, timing: Timing) -> bool:
         """Time to ask for the next invoice, so it arrives before the shown one must go."""
-        if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight:
+        if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight or self.doubt is not None:
             return False
-        if self.session_expires_at - now <= secs(timing.refresh_margin_s + timing.min_attempt_s):
+        if not self.invoice_fits(now, timing):
             return False
         until = self.shown_until(timing)
         return until is None or now >= until - secs(timing.refresh_lead_s)
@@ -178,6 +219,10 @@ class Watch:
     amount_msat: int | None
     until: datetime
     next_poll_at: datetime
+    opened_at: datetime
+    """When the sale was journaled: the start of its life for a ``paidAt`` (``kiosk.core.plausible``)."""
+    doubted_paid_at: datetime | None = None
+    """The last ``paidAt`` refused for it, so the same doubt is journaled once."""
     in_flight: bool = False
     failures: int = 0
     ends_sale: bool = False

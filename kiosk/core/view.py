@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from kiosk.core.model import sats_for
+
 
 class EntryError(enum.Enum):
     """Why the amount being typed cannot be charged."""
@@ -29,6 +31,9 @@ class MessageKind(enum.Enum):
     INVOICE_INVALID = "invoice_invalid"
     """The invoice failed the kiosk's own checks (network, amount); no QR is shown."""
     ERROR = "error"
+    UNCONFIRMED = "unconfirmed"
+    """Mion reported a payment at a time that cannot be (``kiosk.core.plausible``) until the session
+    ended: not taken as paid, but perhaps paid, so the customer must not pay again unasked."""
     RECOVERING = "recovering"
     """At start-up, unfinished sales are being checked with Mion."""
     CONFIG_ERROR = "config_error"
@@ -90,7 +95,7 @@ class InvoiceView:
 
     @property
     def amount_sat(self) -> int:
-        return self.amount_msat // 1000
+        return sats_for(self.amount_msat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +115,7 @@ class PaidView:
 
     @property
     def amount_sat(self) -> int | None:
-        return None if self.amount_msat is None else self.amount_msat // 1000
+        return None if self.amount_msat is None else sats_for(self.amount_msat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,8 +34,8 @@ from kiosk.display.rotation import rotate_onto
 log = logging.getLogger(__name__)
 
 SCREEN_NAMES = ("idle", "idle-pole", "entry", "entry-error", "preparing", "invoice", "checking", "checking-noqr",
-                "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "recovering",
-                "config-error", "out-of-service")
+                "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "unconfirmed",
+                "recovering", "config-error", "out-of-service")
 
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
@@ -81,6 +81,7 @@ def sample_frame(name: str) -> Frame:
         "blocked": MessageView(kind=MessageKind.BLOCKED, amount_cents=amount_cents),
         "invoice-invalid": MessageView(kind=MessageKind.INVOICE_INVALID, amount_cents=amount_cents),
         "error": MessageView(kind=MessageKind.ERROR, amount_cents=amount_cents),
+        "unconfirmed": MessageView(kind=MessageKind.UNCONFIRMED, amount_cents=amount_cents),
         "recovering": MessageView(kind=MessageKind.RECOVERING),
         "out-of-service": MessageView(kind=MessageKind.OUT_OF_SERVICE, detail=(
             "Storage full: 1 payment received is kept; it is recorded, printed and sent to the till as soon as "

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kiosk.core.model import Phase
+from kiosk.core.model import Phase, sats_for
 from kiosk.inputs.till_protocol import PaidSale
 
 log = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ def event_error(reference: str, reason: str) -> str:
 
 def event_for_payment(paid: PaidSale) -> str:
     """``EVENT PAID`` for a payment, as the till seam asks for it."""
-    return event_paid(paid.reference, paid.session_id, paid.paid_at, (paid.amount_msat or 0) // 1000)
+    return event_paid(paid.reference, paid.session_id, paid.paid_at, sats_for(paid.amount_msat or 0))
 
 
 def event_for_ending(reference: str, phase: Phase, detail: str | None) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from typing import Literal
 
 from kiosk.config import PrinterSettings, ShopSettings
+from kiosk.core.model import sats_for
 from kiosk.core.text import format_eur, format_sats
 from kiosk.store.records import SaleRecord
 
@@ -136,7 +137,7 @@ def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings
     items += label_value(texts["date"], format_datetime(when, lang), width)
     items += label_value(texts["amount"], format_eur(sale.amount_cents, lang), width, bold=True, double=True)
     if sale.amount_msat is not None:
-        items += label_value("", format_sats(sale.amount_msat // 1000, lang), width)
+        items += label_value("", format_sats(sats_for(sale.amount_msat), lang), width)
     items.append(ReceiptLine("", "left"))
     items += centred(texts["paid_with"], width, bold=True)
     items.append(ReceiptLine("", "left"))

@@ -2,8 +2,9 @@
 
 A day is a local calendar day in the shop's zone, and a sale belongs to the day it was *created* on
 (the journal's ``sales_on``), so a sale started at 23:58 and paid at 00:01 counts on the day it was
-started, exactly as ``kiosk history`` lists it. Sats are summed per sale (``amount_msat // 1000``
-each), the way every receipt and history line shows them, so the totals add up line by line.
+started, exactly as ``kiosk history`` lists it. Sats are summed per sale (each rounded up,
+``kiosk.core.model.sats_for``), the way every receipt and history line shows them, so the totals add up
+line by line (and may exceed the day's msat rounded once by less than one sat per sale).
 
 ``compute_report`` is pure; ``format_report`` lays it out as text lines for the terminal or paper;
 ``print_report`` sends it to the receipt printer.

@@ -33,7 +33,8 @@ from kiosk.store.journal import Journal
 
 log = logging.getLogger(__name__)
 
-Record = fx.RecordSale | fx.RecordSession | fx.RecordAttempt | fx.RecordStatus | fx.RecordPaid | fx.RecordEnded
+Record = (fx.RecordSale | fx.RecordSession | fx.RecordAttempt | fx.RecordStatus | fx.RecordPaid | fx.RecordEnded
+          | fx.RecordRefusal)
 Protocol = type[TillProtocol] | None
 """The till's protocol (``kiosk.inputs.till_protocol.protocol_class``); None: no till."""
 RETRY_S = 1.0
@@ -177,6 +178,8 @@ class Ledger:
                 self._paid(effect, now)
             case fx.RecordEnded():
                 self._ended(effect.reference, effect.phase, effect.detail, now)
+            case fx.RecordRefusal():
+                self._refused(effect.reference, effect.detail, now)
 
     def _paid(self, effect: fx.RecordPaid, now: datetime) -> None:
         paid = PaidSale(reference=effect.reference, session_id=effect.session_id, paid_at=effect.paid_at,
@@ -201,6 +204,14 @@ class Ledger:
         self._journal.end_sale(reference, phase, now, detail=detail, till_line=line)
         log.info("sale %s ended %s%s", reference, phase.value, f": {detail}" if detail else "")
         self._flush_till()
+
+    def _refused(self, reference: str, detail: str, now: datetime) -> None:
+        """Log why the kiosk did not act on what Mion said, and keep it as the detail of a sale still
+        open (an ended sale keeps the reason it ended with). The till hears nothing of it."""
+        log.warning("sale %s: %s", reference, detail)
+        record = self._journal.get(reference)
+        if record is not None and record.phase.is_open:
+            self._journal.set_phase(reference, record.phase, now, detail=detail)
 
     def _flush_till(self) -> None:
         if self._till is not None:

@@ -348,7 +348,7 @@ class Loop:
                     if self.register.phase is Phase.ENTERING_AMOUNT:
                         self.feed(ev.CancelRequested())  # the typed amount goes; the screen says why
             case (fx.RecordSale() | fx.RecordSession() | fx.RecordAttempt() | fx.RecordStatus() | fx.RecordPaid()
-                  | fx.RecordEnded()):
+                  | fx.RecordEnded() | fx.RecordRefusal()):
                 parts.ledger.record(effect, self.hooks.clock())
             case fx.SetLight():
                 if parts.devices.light is not None:

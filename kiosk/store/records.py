@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiosk.core.model import Phase, SaleSource
+from kiosk.core.model import Phase, SaleSource, sats_for
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +52,8 @@ class SaleRecord:
 
     @property
     def amount_sat(self) -> int | None:
-        return None if self.amount_msat is None else self.amount_msat // 1000
+        """Whole sats, rounded up as everywhere they are shown (:func:`kiosk.core.model.sats_for`)."""
+        return None if self.amount_msat is None else sats_for(self.amount_msat)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

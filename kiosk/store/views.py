@@ -2,7 +2,7 @@
 
 Text is for a person at a terminal: local times, amounts in the shop's format, one sale per line in
 the history. JSON is for scripts: UTC ISO 8601 times, money as integers (cents, msat, sat), phase
-names as stored. Text that came from outside (Mion's status strings, error details) is shown with any
+names as stored; sats are rounded up, as on the screen and the receipt. Text that came from outside (Mion's status strings, error details) is shown with any
 control character replaced, so a hostile string cannot drive the terminal.
 """
 
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from kiosk.core.model import Phase
+from kiosk.core.model import Phase, sats_for
 from kiosk.core.text import format_eur, format_sats
 from kiosk.store.records import AttemptRecord, SaleRecord, StatusRecord
 
@@ -50,7 +50,7 @@ def sale_text(record: SaleRecord, tz: tzinfo, *, lang: str = "en") -> str:
         ("Status", _status_word(r)),
         ("Amount", format_eur(r.amount_cents, lang)),
         ("Invoice amount", "-" if r.amount_msat is None
-         else f"{format_sats(r.amount_msat // 1000, lang)} ({r.amount_msat} msat)"),
+         else f"{format_sats(sats_for(r.amount_msat), lang)} ({r.amount_msat} msat)"),
         ("Source", r.source.value),
         ("Created", _local(r.created_at, tz)),
         ("Last change", _local(r.updated_at, tz)),
@@ -71,7 +71,7 @@ def sale_text(record: SaleRecord, tz: tzinfo, *, lang: str = "en") -> str:
 
 
 def _attempt_line(number: int, attempt: AttemptRecord, tz: tzinfo, lang: str) -> str:
-    return (f"  {number}. {_local(attempt.created_at, tz)}  {format_sats(attempt.amount_msat // 1000, lang)}"
+    return (f"  {number}. {_local(attempt.created_at, tz)}  {format_sats(sats_for(attempt.amount_msat), lang)}"
             f"  expires {_local(attempt.expires_at, tz)}\n     {_safe(attempt.invoice)}")
 
 
@@ -111,7 +111,7 @@ def history_json(records: Iterable[SaleRecord]) -> str:
 def sale_json(record: SaleRecord) -> str:
     """One JSON object with everything the journal knows about the sale."""
     data = _summary_dict(record)
-    data["attempts"] = [{"invoice": a.invoice, "amount_msat": a.amount_msat, "amount_sat": a.amount_msat // 1000,
+    data["attempts"] = [{"invoice": a.invoice, "amount_msat": a.amount_msat, "amount_sat": sats_for(a.amount_msat),
                          "expires_at": _iso(a.expires_at), "created_at": _iso(a.created_at)}
                         for a in record.attempts]
     data["statuses"] = [{"status": s.status, "paid_at": _iso(s.paid_at), "seen_at": _iso(s.seen_at)}

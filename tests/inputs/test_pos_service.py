@@ -85,7 +85,7 @@ def test_status_reports_the_journal_truth(service: PosService, desk: FakeDesk) -
     desk.mark_paid("R7")
     # After a reconnect the till asks by reference and learns it was paid.
     assert ask(service, "STATUS R7") == (
-        "OK STATUS ref=R7 state=PAID amount=1250 sat=21000 session=ps_77 paid_at=2026-11-28T16:50:00Z")
+        "OK STATUS ref=R7 state=PAID amount=1250 sat=21001 session=ps_77 paid_at=2026-11-28T16:50:00Z")
 
 
 def test_undocumented_refusal_code_is_sent_as_refused(service: PosService, desk: FakeDesk) -> None:

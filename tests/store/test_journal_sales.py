@@ -106,7 +106,7 @@ def test_session_attempts_and_phase_are_recorded(journal: Journal) -> None:
     assert sale is not None
     assert sale.session_id == "ps_1"
     assert sale.phase is Phase.AWAITING_PAYMENT
-    assert sale.amount_msat == 25_000_123 and sale.amount_sat == 25_000
+    assert sale.amount_msat == 25_000_123 and sale.amount_sat == 25_001
     assert len(sale.attempts) == 1
     only = sale.attempts[0]
     assert (only.invoice, only.amount_msat, only.expires_at, only.created_at) == (INVOICE, 25_000_123, at(120), at(2))
