@@ -28,7 +28,11 @@ from typing import Any
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
 from kiosk.config_toml import build, read_toml
+from kiosk.core.sale import Timing
 from kiosk.errors import ConfigError
+
+_T: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(Timing)}
+"""The register's defaults, which ``[sale]`` takes as its own."""
 
 LANGUAGES = ("en", "de", "fi")
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -75,26 +79,40 @@ class ShopSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SaleSettings:
-    max_amount_cents: int = number(100_000, 1, 100_000_000, "cents")
+    """The register's rules (``kiosk.core.sale.Timing``); every default is Timing's own (``_T``)."""
+
+    max_amount_cents: int = number(_T["max_amount_cents"], 1, 100_000_000, "cents")
     """Largest amount the kiosk will charge, in cents (default 1 000,00 €)."""
-    poll_interval_s: float = number(0.5, 0.1, 10, "seconds")
+    poll_interval_s: float = number(_T["poll_interval_s"], 0.1, 10, "seconds")
     """How often the session status is asked while the customer pays (Mion suggests 0.5 to 1 s)."""
-    refresh_margin_s: float = number(10.0, 0, 60, "seconds")
+    refresh_margin_s: float = number(_T["refresh_margin_s"], 0, 60, "seconds")
     """The customer never sees an invoice with less than this left: a fresh one replaces it."""
-    refresh_lead_s: float = number(10.0, 0, 60, "seconds")
+    refresh_lead_s: float = number(_T["refresh_lead_s"], 0, 60, "seconds")
     """How long before the margin the next invoice is requested, so the swap is seamless."""
-    session_lifetime_s: int = number(300, 30, 86_400, "seconds")
+    session_lifetime_s: int = number(int(_T["session_lifetime_s"]), 30, 86_400, "seconds")
     """How long Mion keeps the payment session open; the sale expires after it."""
-    late_grace_s: float = number(120.0, 0, 3600, "seconds")
+    late_grace_s: float = number(_T["late_grace_s"], 0, 3600, "seconds")
     """After the session expired, how long the kiosk keeps checking for a late payment."""
-    paid_screen_s: float = number(6.0, 1, 600, "seconds")
+    paid_screen_s: float = number(_T["paid_screen_s"], 1, 600, "seconds")
     """Seconds the paid screen stays before the kiosk returns to idle."""
-    message_screen_s: float = number(6.0, 1, 600, "seconds")
+    message_screen_s: float = number(_T["message_screen_s"], 1, 600, "seconds")
     """Seconds an expired/cancelled/error screen stays before returning to idle."""
-    max_backoff_s: float = number(8.0, 0.1, 120, "seconds")
+    max_backoff_s: float = number(_T["max_backoff_s"], 0.1, 120, "seconds")
     """Longest wait between retries while Mion cannot be reached."""
-    recovery_unpayable: str = "expired"
+    recovery_unpayable: str = _T["recovery_unpayable"]
     """How an unfinished sale found at start-up that can no longer be paid ends: expired or cancelled."""
+    rate_band_pct: int = number(_T["rate_band_pct"], 1, 100, "percent")
+    """An invoice whose rate (msat per cent) is more than this many percent off the rate of the last
+    invoice shown is not shown: the kiosk asks for another, and ends the sale after a second one."""
+    rate_memory_s: float = number(_T["rate_memory_s"], 0, 86_400, "seconds")
+    """How long the last invoice shown serves as the reference rate; after that only the bounds apply."""
+    min_rate_msat_per_cent: int = number(_T["min_rate_msat_per_cent"], 1, 100_000_000, "msat per cent")
+    """Lowest plausible rate: 1 000 msat per cent is 1 BTC at 1 000 000 €."""
+    max_rate_msat_per_cent: int = number(_T["max_rate_msat_per_cent"], 1, 100_000_000, "msat per cent")
+    """Highest plausible rate: 1 000 000 msat per cent is 1 BTC at 1 000 €."""
+    paid_at_slack_s: float = number(_T["paid_at_slack_s"], 0, 3600, "seconds")
+    """A paidAt counts only from the sale's creation minus this to now plus this (clock skew between
+    Mion and the kiosk): keep the clock synchronised, since outside it no payment counts."""
 
     def check(self) -> None:
         check_numbers(self, "sale")
@@ -102,6 +120,8 @@ class SaleSettings:
                  "seconds from poll_interval_s to 120", self.max_backoff_s)
         _require(self.recovery_unpayable in ("expired", "cancelled"), "sale", "recovery_unpayable",
                  "expired or cancelled", self.recovery_unpayable)
+        _require(self.min_rate_msat_per_cent <= self.max_rate_msat_per_cent, "sale", "max_rate_msat_per_cent",
+                 "msat per cent from min_rate_msat_per_cent to 100000000", self.max_rate_msat_per_cent)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

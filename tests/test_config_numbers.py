@@ -23,6 +23,9 @@ COMPANIONS: dict[tuple[str, str], dict[str, object]] = {
     # max_backoff_s may not be below poll_interval_s: each one's edges are tried with the other out of the way.
     ("sale", "max_backoff_s"): {"poll_interval_s": 0.1},
     ("sale", "poll_interval_s"): {"max_backoff_s": 120},
+    # the rate bounds may not cross either
+    ("sale", "max_rate_msat_per_cent"): {"min_rate_msat_per_cent": 1},
+    ("sale", "min_rate_msat_per_cent"): {"max_rate_msat_per_cent": 100_000_000},
 }
 
 
