@@ -16,11 +16,13 @@ from datetime import UTC, datetime, timedelta
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
+from kiosk.core.plausible import paid_at_refusal
 from kiosk.errors import MionError
 from kiosk.inputs.till_protocol import PaidSale, protocol_class
 from kiosk.mion.client import MionClient
 from kiosk.shell.ledger import paid_outputs
 from kiosk.shell.recovery import read_recoverable
+from kiosk.shell.rules import timing_from
 from kiosk.store.journal import Journal
 
 
@@ -64,6 +66,10 @@ def _check(settings: Settings, client: MionClient, journal: Journal, sale: ev.Re
         return "expired (Mion has no session for it)"
     status = client.session_status(session_id)
     journal.record_status(sale.reference, status, now)
+    doubt = None if status.paid_at is None else paid_at_refusal(
+        status.paid_at, opened_at=sale.created_at, now=now, timing=timing_from(settings))
+    if doubt is not None:
+        return f"not taken as paid: {doubt}; ask Mion about session {session_id}"
     if status.paid_at is not None:
         amount_msat = sale.last_attempt.amount_msat if sale.last_attempt is not None else None
         paid = PaidSale(reference=sale.reference, session_id=session_id, paid_at=status.paid_at,

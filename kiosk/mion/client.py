@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -301,7 +302,8 @@ def _status(obj: dict[str, Any], session_id: str, what: str) -> SessionStatus:
     status = obj.get("status")
     if not isinstance(status, str):
         raise MionMalformed(f"{what}: status {'missing' if status is None else 'must be a text'}")
-    return SessionStatus(session_id=session_id, status=status, paid_at=_time(obj, what, "paidAt", required=False),
+    return SessionStatus(session_id=session_id, status=status,
+                         paid_at=_time(obj, what, "paidAt", required=False, full=True),
                          expires_at=_time(obj, what, "expiresAt", required=False),
                          extra={k: v for k, v in obj.items() if k not in _STATUS_FIELDS})
 
@@ -361,7 +363,14 @@ def _flag(obj: dict[str, Any], what: str, name: str) -> bool:
     return value
 
 
-def _time(obj: dict[str, Any], what: str, name: str, *, required: bool) -> datetime | None:
+_FULL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
+"""RFC 3339: date, time to the second and a zone. The one form a ``paidAt`` is believed in."""
+
+
+def _time(obj: dict[str, Any], what: str, name: str, *, required: bool, full: bool = False) -> datetime | None:
+    """The time in field ``name``. With ``full``, only a complete RFC 3339 timestamp is taken: a date
+    alone, a time without its zone or seconds, or a week or ordinal date is malformed (for ``paidAt``,
+    a payment is never read from half a timestamp)."""
     value = obj.get(name)
     if value is None:
         if required:
@@ -369,6 +378,8 @@ def _time(obj: dict[str, Any], what: str, name: str, *, required: bool) -> datet
         return None
     if not isinstance(value, str):
         raise MionMalformed(f"{what}: {name} must be an ISO 8601 time")
+    if full and not _FULL_TIME.fullmatch(value):
+        raise MionMalformed(f"{what}: {name} must be a full timestamp with date, time and zone")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:

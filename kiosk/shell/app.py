@@ -8,7 +8,6 @@ before the loop can take a sale. Closing runs in reverse.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,7 +19,6 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import SaleSource
 from kiosk.core.register import Register
-from kiosk.core.sale import Timing
 from kiosk.core.view import Frame
 from kiosk.display import qr
 from kiosk.display.window import Window
@@ -32,6 +30,7 @@ from kiosk.shell.ledger import Ledger
 from kiosk.shell.loop import Hooks, Loop, Parts
 from kiosk.shell.messages import Message
 from kiosk.shell.recovery import read_recoverable
+from kiosk.shell.rules import timing_from
 from kiosk.shell.till import Till
 from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
@@ -40,20 +39,6 @@ from kiosk.store.paths import ensure_state_dir
 __all__ = ["Hooks", "KioskApp", "timing_from"]
 
 log = logging.getLogger(__name__)
-
-
-def timing_from(settings: Settings) -> Timing:
-    """The register's rules from the settings: every ``[sale]`` setting of the same name, and the few
-    that live elsewhere."""
-    names = {f.name for f in dataclasses.fields(Timing)}
-    sale = {name: getattr(settings.sale, name) for name in names if hasattr(settings.sale, name)}
-    return Timing(
-        **sale, dim_after_s=settings.display.dim_after_s,
-        busy_policy=settings.pos.busy_policy, pole_auto_start=settings.pos.on_total == "start",
-        # Three times the longest a request may take: a create Mion finishes late is found by a lookup
-        # instead of being doubled (only after a create with an unknown outcome and an empty lookup).
-        lookup_confirm_s=3 * (settings.mion.connect_timeout_s + settings.mion.read_timeout_s),
-    )
 
 
 class KioskApp:

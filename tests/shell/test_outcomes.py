@@ -78,3 +78,19 @@ def test_the_running_kiosk_and_reconcile_queue_the_same_outputs(
         assert len(lines) == 1 and lines[0].startswith("EVENT PAID ref=R-1 ")
     else:
         assert lines == []  # a pole display, or no till, is told nothing
+
+
+def test_reconcile_takes_no_payment_whose_paid_at_is_outside_the_sales_life(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    moment = [now]
+    with MionSimulator(api_key=KEY, clock=lambda: moment[0]) as simulator:
+        settings = settings_for(simulator, tmp_path, merchant_copy=False, pos_mode="line")
+        with MionClient(settings.mion, KEY) as client, Journal(tmp_path / "j.sqlite3") as journal:
+            session = client.create_session(amount_cents=1250, reference="R-2", expires_at=now + timedelta(seconds=300))
+            sale_in(journal, "R-2", session.session_id, client, now)
+            moment[0] = now + timedelta(days=1)  # Mion's clock says the payment came a day later
+            simulator.mark_paid(session.session_id)
+            assert reconcile(settings, KEY, journal, as_json=True) == 0
+            record = journal.get("R-2")
+            assert record is not None and record.phase is not Phase.PAID
+            assert journal.pending_prints() == [] and journal.pending_till_messages() == []
