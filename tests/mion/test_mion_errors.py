@@ -210,7 +210,8 @@ def test_malformed_attempts_name_the_field(canned: CannedServer, canned_client: 
     ({**GOOD_STATUS, "paymentSessionId": "s-9"}, "status: paymentSessionId is not the session asked for"),
     (_without(GOOD_STATUS, "status"), "status: status missing"),
     ({**GOOD_STATUS, "status": 3}, "status: status must be a text"),
-    ({**GOOD_STATUS, "paidAt": "yes"}, "status: paidAt must be an ISO 8601 time"),
+    ({**GOOD_STATUS, "paidAt": "yes"}, "status: paidAt must be a full timestamp with date, time and zone"),
+    ({**GOOD_STATUS, "paidAt": "2026-11-28T17:01:02"}, "status: paidAt must be a full timestamp with date, time and zone"),
     ({**GOOD_STATUS, "paidAt": 1732800000}, "status: paidAt must be an ISO 8601 time"),
     ({**GOOD_STATUS, "expiresAt": "soon"}, "status: expiresAt must be an ISO 8601 time"),
     ("funded", "status: expected a JSON object, got a text"),
@@ -226,7 +227,7 @@ def test_malformed_statuses_never_read_as_paid(canned: CannedServer, canned_clie
 def test_status_accepts_what_mion_documents(canned: CannedServer, canned_client: MionClient) -> None:
     canned.answer(200, {**GOOD_STATUS, "paidAt": "2026-11-28T17:01:02.345Z", "status": "something-new"})
     canned.answer(200, _without(_without(GOOD_STATUS, "paidAt"), "expiresAt"))
-    canned.answer(200, {**GOOD_STATUS, "paidAt": "2026-11-28T17:01:02"})
+    canned.answer(200, {**GOOD_STATUS, "expiresAt": "2026-11-28T17:06:02"})
 
     paid = canned_client.session_status("s-1")
     unpaid = canned_client.session_status("s-1")
@@ -234,7 +235,8 @@ def test_status_accepts_what_mion_documents(canned: CannedServer, canned_client:
 
     assert paid.paid_at == datetime(2026, 11, 28, 17, 1, 2, 345000, tzinfo=UTC) and paid.status == "something-new"
     assert not unpaid.is_paid and unpaid.expires_at is None
-    assert naive.paid_at == datetime(2026, 11, 28, 17, 1, 2, tzinfo=UTC)
+    # A time without a zone is read as UTC, except a paidAt (tests/mion/test_paid_at_format.py).
+    assert naive.expires_at == datetime(2026, 11, 28, 17, 6, 2, tzinfo=UTC)
 
 
 # --- by reference: the shapes Mion might use --------------------------------------------------------
