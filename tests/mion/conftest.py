@@ -9,15 +9,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from mion_helpers import API_KEY, CannedServer, FakeClock, RawServer, Seen, fast_settings
+from clocks import FakeClock
+from mion_helpers import API_KEY, CannedServer, RawServer, Seen, fast_settings
 
 from kiosk.mion.client import MionClient
 from kiosk.mion.simulator import MionSimulator
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock(fake_clock: FakeClock) -> FakeClock:
+    return fake_clock
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -18,19 +17,6 @@ from kiosk.config import MionSettings
 API_KEY = "sk_live_Zq7-SECRET-4f1c9e"
 """Distinctive, so a leak anywhere is easy to spot."""
 SHORT_TIMEOUT_S = 0.3
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 11, 28, 16, 0, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def fast_settings(base_url: str, **overrides: Any) -> MionSettings:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import requests
-from mion_helpers import API_KEY, FakeClock
+from clocks import FakeClock
+from mion_helpers import API_KEY
 
 from kiosk.core.invoice import check_invoice, invoice_network
 from kiosk.mion.sim_state import FUNDED_AFTER_S, msat_for_cents
