@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from clocks import wait_until
 from mion_helpers import API_KEY, SHORT_TIMEOUT_S, RawServer, fast_settings, http_answer, one_byte_at_a_time
 
 from kiosk.core import effects as fx
@@ -100,10 +101,7 @@ def _worker_on(raw: RawServer) -> tuple[MionClient, MionWorker, queue.Queue[ev.E
 
 
 def _wait_for_request(raw: RawServer) -> None:
-    give_up = time.monotonic() + 10
-    while raw.requests == 0:
-        assert time.monotonic() < give_up, "the worker never sent its request"
-        time.sleep(0.01)
+    assert wait_until(lambda: raw.requests > 0, 10), "the worker never sent its request"
 
 
 def test_closing_the_worker_cuts_a_trickled_request_at_once(raw: RawServer) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from clocks import wait_until
 
 from kiosk.config import PrinterSettings, ShopSettings
 from kiosk.core.model import Attempt, Phase, SaleSource
@@ -33,9 +34,7 @@ def run_worker_until_idle(journal: Journal, settings: PrinterSettings) -> None:
                          tz=ZoneInfo("Europe/Helsinki"), backoff_s=(0.01,))
     worker.start()
     try:
-        deadline = time.monotonic() + 3
-        while journal.pending_prints() and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: not journal.pending_prints(), 3)
     finally:
         worker.stop()
 

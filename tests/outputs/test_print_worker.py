@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from clocks import wait_until
 
 from kiosk.config import PrinterSettings, ShopSettings
 from kiosk.outputs.print_worker import PrintWorker
@@ -35,12 +36,7 @@ class StatusLog:
 
 
 def eventually(predicate: Callable[[], bool], timeout_s: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.005)
-    raise AssertionError("condition not reached in time")
+    assert wait_until(predicate, timeout_s), "condition not reached in time"
 
 
 @pytest.fixture
