@@ -103,7 +103,7 @@ def test_no_fresh_invoice_is_asked_for_once_the_session_has_thirty_seconds_or_le
     # A 300 s session; the invoice leaves the screen at invoice_s - 10 and its successor is wanted 10 s
     # before that. At 270 s only 30 s of the session are left (margin 10 + min_attempt 20): a new QR
     # could not stay on screen for min_attempt_s, so none is asked for.
-    reg = Register(Timing(session_lifetime_s=300, refresh_margin_s=10, refresh_lead_s=10, min_attempt_s=20))
+    reg = Register(Timing(session_lifetime_s=300, refresh_margin_s=10, refresh_lead_s=10))  # min_attempt_s is fixed
     open_sale(reg, T0, lifetime_s=invoice_s)
     sent = attempts_asked(tick(reg, at(invoice_s - 20)))
     sent += [e for t in range(271, 300) for e in attempts_asked(tick(reg, at(t)))]
@@ -233,7 +233,7 @@ def test_a_lookup_mion_refuses_before_any_invoice_ends_the_sale_in_error() -> No
 
 
 def test_the_kiosk_gives_up_creating_an_invoice_after_forty_five_seconds() -> None:
-    reg = Register(Timing(give_up_creating_s=45))
+    reg = Register(Timing())  # a fixed rule, not a setting
     start_sale(reg, T0)  # Mion never answers the create
     assert reg.next_deadline(T0) == at(45)
     assert tick(reg, at(45) - EPS) == [] and reg.phase is Phase.CREATING_SESSION
@@ -332,7 +332,7 @@ def test_leaving_an_error_screen_turns_the_error_light_off() -> None:
 
 
 def test_a_typed_amount_is_dropped_exactly_sixty_seconds_after_the_last_key() -> None:
-    reg = Register(Timing(entry_timeout_s=60))
+    reg = Register(Timing())  # a fixed rule, not a setting
     reg.handle(ev.KeyPressed(key=Key.D5), T0)
     reg.handle(ev.KeyPressed(key=Key.D2), at(30))
     assert reg.next_deadline(at(30)) == at(90)
