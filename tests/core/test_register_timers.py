@@ -8,6 +8,7 @@ never leaves. Time is fake: every call carries its own ``now``.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import pytest
 from register_helpers import (
@@ -199,13 +200,13 @@ def test_a_session_that_seems_missing_is_looked_up_once_more_after_lookup_confir
 
 
 @pytest.mark.parametrize(("answered_at", "creates"), [(at(24) - EPS, False), (at(24), True)])
-def test_a_second_session_is_created_only_lookup_confirm_s_after_the_first_was_sent(answered_at: object,
+def test_a_second_session_is_created_only_lookup_confirm_s_after_the_first_was_sent(answered_at: datetime,
                                                                                     creates: bool) -> None:
     reg = Register(Timing(lookup_confirm_s=24))
     start_sale(reg, T0)
     fail(reg, Request.CREATE_SESSION, T0)
     tick(reg, at(0.5))
-    effects = reg.handle(ev.SessionLookedUp(reference=REF, session=None), answered_at)  # type: ignore[arg-type]
+    effects = reg.handle(ev.SessionLookedUp(reference=REF, session=None), answered_at)
     assert [type(e) for e in effects] == ([fx.CreateSession] if creates else [])
 
 
