@@ -41,7 +41,7 @@ def test_a_sale_is_accepted_from_one_cent_up_to_the_maximum(amount_cents: int, a
         assert effects[0] == fx.RecordSale(reference=REF, amount_cents=amount_cents, source=SaleSource.POS)
         assert reg.phase is Phase.CREATING_SESSION
     else:
-        with pytest.raises(IllegalTransition, match=f"amount {amount_cents} cents is outside 1..{MAX}"):
+        with pytest.raises(IllegalTransition, match=rf"amount {amount_cents}\b.* outside 1\b.*\b{MAX}\b"):
             start_sale(reg, T0, amount_cents=amount_cents)
         assert reg.phase is Phase.IDLE and reg.open_reference is None
 
