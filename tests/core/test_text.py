@@ -58,6 +58,8 @@ def test_format_eur_writes_each_locale_its_own_way(cents: int, lang: str, expect
         (999, "de", "999 sats"),
         (1_234_567, "en", "1,234,567 sats"),
         (1_234_567, "fi", f"1{NNBSP}234{NNBSP}567 sats"),
+        (123_456, "en", "123,456 sats"),
+        (123_456, "de", f"123{NNBSP}456 sats"),
     ],
 )
 def test_format_sats_groups_thousands(sat: int, lang: str, expected: str) -> None:
@@ -88,6 +90,13 @@ def test_money_formatting_refuses_floats() -> None:
         format_eur(12.5, "en")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         format_sats(2.0, "en")  # type: ignore[arg-type]
+
+
+def test_money_formatting_refuses_booleans() -> None:
+    with pytest.raises(TypeError, match="got bool"):
+        format_eur(True, "en")
+    with pytest.raises(TypeError, match="got bool"):
+        format_sats(True, "en")
 
 
 def test_unknown_language_is_named_in_the_error() -> None:

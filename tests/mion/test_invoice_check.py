@@ -122,6 +122,22 @@ def test_bad_invoices_are_refused_in_plain_words(invoice: str, network: str, amo
     assert str(refused.value) == message
 
 
+def test_the_shortest_complete_invoice_passes_and_one_character_less_is_too_short() -> None:
+    # 104 groups of signature + 7 of timestamp, then the 6 of the checksum: 117 data characters.
+    shortest = bech32_encode("lnbcrt10p", [0] * 111)
+    check_invoice(shortest, network="regtest", amount_msat=1)
+    short = bech32_encode("lnbcrt10p", [0] * 110)
+    with pytest.raises(InvoiceRejected, match=r"^invoice is too short to be complete \(126 characters\)$"):
+        check_invoice(short, network="regtest", amount_msat=1)
+
+
+def test_a_long_bad_prefix_is_quoted_in_part_only() -> None:
+    invoice = _with_hrp("lnbc2500" + "x" * 40)
+    with pytest.raises(InvoiceRejected) as refused:
+        check_invoice(invoice, network="mainnet", amount_msat=1)
+    assert str(refused.value) == "invoice prefix 'lnbc2500xxxxxxxxxxxxxxxx' is not ln + network + amount"
+
+
 def test_lnbcrt_is_not_mistaken_for_lnbc() -> None:
     regtest = _with_hrp("lnbcrt2500u")
     assert parse_hrp(regtest).prefix == "bcrt"
