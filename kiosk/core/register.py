@@ -335,6 +335,8 @@ class Register:
     # --- time ----------------------------------------------------------------------------------------
 
     def _on_tick(self, event: ev.Tick, now: datetime) -> Effects:
+        if self.phase is P.IDLE and self.idle_since is None:
+            self.idle_since = now  # idle since start-up: the first tick says when that was
         out = self.watches.polls_due(now)
         if self.phase in ANY_FINAL and self.ending is not None:
             hold = self.timing.paid_screen_s if self.phase is P.PAID else self.timing.message_screen_s
@@ -395,6 +397,8 @@ class Register:
                 out.extend(self._send_due(now))
         for sale, until in plan.watch:
             self.watches.start(sale, now, until=until, ends_sale=True)
+        if self.phase is P.IDLE and self.idle_since is None:
+            self.idle_since = now  # nothing to resume: idle since start-up
         return out + plan.end_now
 
     def _entered(self, before: Phase, now: datetime) -> Effects:

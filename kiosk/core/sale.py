@@ -192,9 +192,10 @@ class Sale:
     def _wants_attempt(self, phase: Phase, now: datetime, timing: Timing) -> bool:
         if self.due.get(Request.CREATE_ATTEMPT, now) > now:
             return False  # backing off after a failure
+        if self.recovered and self.last_status is None:
+            return False  # a recovered sale first learns whether it was paid meanwhile, whatever it showed
         if phase is Phase.CREATING_ATTEMPT:
-            # A recovered sale first learns whether it was paid meanwhile.
-            return self.wants_fresh_attempt(now, timing) and not (self.recovered and self.last_status is None)
+            return self.wants_fresh_attempt(now, timing)
         return phase is Phase.AWAITING_PAYMENT and self.wants_fresh_attempt(now, timing)
 
     def failed(self, request: Request, now: datetime, timing: Timing, retry_after_s: float | None) -> None:

@@ -24,8 +24,9 @@ def test_an_attempt_s_expiry_must_carry_its_time_zone() -> None:
         Attempt(session_id="s", invoice="lnbc", amount_msat=1000, expires_at=WHEN.replace(tzinfo=None))
 
 
-@pytest.mark.parametrize(("msat", "sat"), [(1, 0), (999, 0), (1000, 1), (13_999_999, 13_999), (25_000_000, 25_000)])
-def test_sats_shown_are_whole_sats_rounded_down(msat: int, sat: int) -> None:
+@pytest.mark.parametrize(("msat", "sat"), [(1, 1), (999, 1), (1000, 1), (1001, 2), (13_999_999, 14_000),
+                                           (25_000_000, 25_000)])
+def test_sats_shown_are_whole_sats_rounded_up_never_below_what_the_invoice_asks(msat: int, sat: int) -> None:
     assert Attempt(session_id="s", invoice="lnbc", amount_msat=msat, expires_at=WHEN).amount_sat == sat
     invoice = InvoiceView(amount_cents=1, amount_msat=msat, invoice="lnbc", seconds_left=1, lifetime_s=1)
     assert invoice.amount_sat == sat

@@ -390,13 +390,19 @@ def test_dimming_does_not_disturb_the_timers_of_the_next_sale() -> None:
     assert reg.next_deadline(at(100)) == at(145)
 
 
-@pytest.mark.xfail(strict=True, reason="kiosk.core: the register only learns when it became idle from a "
-                   "phase change, so after start-up (no sale yet, or only Recovered) idle_since stays None: "
-                   "the idle screen never dims and next_deadline gives None until a first sale has ended")
 def test_the_idle_screen_dims_after_start_up_too() -> None:
     reg = Register(Timing(dim_after_s=30))
     reg.handle(ev.Recovered(sales=()), T0)
     assert reg.next_deadline(T0) == at(30)
+    tick(reg, at(30))
+    assert reg.view(at(30)) == IdleView(shop_name="", dimmed=True)
+
+
+def test_with_nothing_to_recover_the_first_tick_starts_the_idle_time() -> None:
+    reg = Register(Timing(dim_after_s=30))
+    tick(reg, T0)
+    assert reg.next_deadline(T0) == at(30)
+    assert reg.view(at(30) - EPS) == IdleView(shop_name="", dimmed=False)
     tick(reg, at(30))
     assert reg.view(at(30)) == IdleView(shop_name="", dimmed=True)
 
