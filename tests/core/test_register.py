@@ -7,6 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from clocks import FakeClock
 
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
@@ -21,13 +22,9 @@ T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 REF = "K1-20261128-0001"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
+def FakeClock(T0) -> FakeClock:
+    """The shared fake clock, started at this file's T0."""
+    return FakeClock(T0)
 
 
 def attempt(now: datetime, *, lifetime_s: float = 120, msat: int = 13_000_000, n: int = 1, **kw: object) -> Attempt:
@@ -69,7 +66,7 @@ def _sample_events() -> list[ev.Event]:
 
 def _register_in(phase: Phase) -> Register:
     """A register brought to ``phase`` through real events."""
-    clock = Clock()
+    clock = FakeClock(T0)
     reg = Register(Timing())
     if phase is Phase.IDLE:
         return reg
@@ -132,7 +129,7 @@ def test_the_table_covers_every_phase() -> None:
 # --- payment rules -------------------------------------------------------------------------------------
 
 def test_a_keypad_sale_runs_from_typing_to_paid() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     for key in (Key.D1, Key.D2, Key.SEPARATOR, Key.D5):
         reg.handle(ev.KeyPressed(key=key), clock.now)
     effects = reg.handle(ev.KeyPressed(key=Key.ENTER), clock.now)
@@ -154,7 +151,7 @@ def test_a_keypad_sale_runs_from_typing_to_paid() -> None:
 
 @pytest.mark.parametrize("state", ["funded", "funding-received", "exchanged", "paid", "PAID", "settled", ""])
 def test_no_status_without_paid_at_ends_the_sale_as_paid(state: str) -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     open_sale(reg, clock)
     effects = reg.handle(ev.StatusReceived(reference=REF, status=status(state=state)), clock.advance(1))
     assert reg.phase is Phase.AWAITING_PAYMENT
@@ -163,7 +160,7 @@ def test_no_status_without_paid_at_ends_the_sale_as_paid(state: str) -> None:
 
 @pytest.mark.parametrize("failure", list(Failure))
 def test_failing_polls_keep_the_sale_open_and_checking(failure: Failure) -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     open_sale(reg, clock)
     for _ in range(20):
         reg.handle(ev.Tick(), clock.advance(1))
@@ -175,7 +172,7 @@ def test_failing_polls_keep_the_sale_open_and_checking(failure: Failure) -> None
 
 
 def test_an_unknown_create_outcome_is_looked_up_by_reference_before_creating_again() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     reg.handle(ev.SaleRequested(reference=REF, amount_cents=1200, source=SaleSource.POS), clock.now)
     reg.handle(ev.RequestFailed(reference=REF, request=Request.CREATE_SESSION, failure=Failure.UNAVAILABLE,
                                 message="timeout"), clock.now)
@@ -189,7 +186,7 @@ def test_an_unknown_create_outcome_is_looked_up_by_reference_before_creating_aga
 
 
 def test_a_lookup_that_finds_nothing_creates_the_session_then() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     reg.handle(ev.SaleRequested(reference=REF, amount_cents=1200, source=SaleSource.POS), clock.now)
     reg.handle(ev.RequestFailed(reference=REF, request=Request.CREATE_SESSION, failure=Failure.UNAVAILABLE,
                                 message="drop"), clock.now)
@@ -202,7 +199,7 @@ def test_a_lookup_that_finds_nothing_creates_the_session_then() -> None:
 
 
 def test_the_sale_expires_only_when_mion_confirms_after_the_session_end() -> None:
-    clock, reg = Clock(), Register(Timing(session_lifetime_s=300))
+    clock, reg = FakeClock(T0), Register(Timing(session_lifetime_s=300))
     open_sale(reg, clock)
     clock.advance(301)
     for _ in range(5):
@@ -216,7 +213,7 @@ def test_the_sale_expires_only_when_mion_confirms_after_the_session_end() -> Non
 
 
 def test_a_payment_after_expiry_is_still_recorded_paid_and_late() -> None:
-    clock, reg = Clock(), Register(Timing(session_lifetime_s=300, late_grace_s=120))
+    clock, reg = FakeClock(T0), Register(Timing(session_lifetime_s=300, late_grace_s=120))
     open_sale(reg, clock)
     reg.handle(ev.StatusReceived(reference=REF, status=status()), clock.advance(305))
     assert reg.phase is Phase.EXPIRED
@@ -229,7 +226,7 @@ def test_a_payment_after_expiry_is_still_recorded_paid_and_late() -> None:
 
 
 def test_a_payment_after_cancel_is_caught_by_the_watch() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     open_sale(reg, clock)
     reg.handle(ev.KeyPressed(key=Key.CANCEL), clock.advance(3))
     assert reg.phase is Phase.CANCELLED
@@ -241,7 +238,7 @@ def test_a_payment_after_cancel_is_caught_by_the_watch() -> None:
 
 
 def test_compliance_block_shows_no_qr_and_ends_the_sale() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     reg.handle(ev.SaleRequested(reference=REF, amount_cents=1200, source=SaleSource.POS), clock.now)
     reg.handle(ev.SessionCreated(reference=REF, session=Session(session_id="s1")), clock.now)
     a = attempt(clock.now, missing_compliance_fields=("name",))
@@ -253,7 +250,7 @@ def test_compliance_block_shows_no_qr_and_ends_the_sale() -> None:
 
 
 def test_an_invalid_invoice_is_never_shown() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     reg.handle(ev.SaleRequested(reference=REF, amount_cents=1200, source=SaleSource.POS), clock.now)
     reg.handle(ev.SessionCreated(reference=REF, session=Session(session_id="s1")), clock.now)
     reg.handle(ev.RequestFailed(reference=REF, request=Request.CREATE_ATTEMPT, failure=Failure.INVOICE_INVALID,
@@ -263,7 +260,7 @@ def test_an_invalid_invoice_is_never_shown() -> None:
 
 
 def test_answers_for_an_earlier_sale_never_touch_the_next_one() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     reg.handle(ev.SaleRequested(reference="old", amount_cents=100, source=SaleSource.POS), clock.now)
     reg.handle(ev.CancelRequested(), clock.now)
     reg.handle(ev.Tick(), clock.advance(10))
@@ -277,7 +274,7 @@ def test_answers_for_an_earlier_sale_never_touch_the_next_one() -> None:
 @pytest.mark.parametrize("latency_s", [0.0, 0.4, 3.0])
 def test_over_ten_minutes_the_shown_invoice_never_has_less_than_the_margin_left(latency_s: float) -> None:
     timing = Timing(session_lifetime_s=600, refresh_margin_s=10, refresh_lead_s=10)
-    clock, reg = Clock(), Register(timing)
+    clock, reg = FakeClock(T0), Register(timing)
     open_sale(reg, clock)
     pending: list[tuple[datetime, ev.Event]] = []
     numbers = itertools.count(2)
@@ -314,7 +311,7 @@ def test_over_ten_minutes_the_shown_invoice_never_has_less_than_the_margin_left(
 
 def test_no_new_attempt_is_asked_for_when_the_session_is_about_to_end() -> None:
     timing = Timing(session_lifetime_s=150, refresh_margin_s=10, refresh_lead_s=10, min_attempt_s=20)
-    clock, reg = Clock(), Register(timing)
+    clock, reg = FakeClock(T0), Register(timing)
     open_sale(reg, clock)
     created = []
     for _ in range(160):
@@ -325,7 +322,7 @@ def test_no_new_attempt_is_asked_for_when_the_session_is_about_to_end() -> None:
 
 
 def test_the_poll_interval_is_honoured() -> None:
-    clock, reg = Clock(), Register(Timing(poll_interval_s=0.5))
+    clock, reg = FakeClock(T0), Register(Timing(poll_interval_s=0.5))
     open_sale(reg, clock)
     polls = 0
     for _ in range(100):  # 10 s in 0.1 s steps, answering each poll at once
@@ -337,7 +334,7 @@ def test_the_poll_interval_is_honoured() -> None:
 
 
 def test_poll_backoff_honours_retry_after() -> None:
-    clock, reg = Clock(), Register(Timing(poll_interval_s=0.5, max_backoff_s=8))
+    clock, reg = FakeClock(T0), Register(Timing(poll_interval_s=0.5, max_backoff_s=8))
     open_sale(reg, clock)
     reg.handle(ev.Tick(), clock.advance(0.5))
     reg.handle(ev.RequestFailed(reference=REF, request=Request.POLL, failure=Failure.UNAVAILABLE, message="429",
@@ -351,7 +348,7 @@ def test_poll_backoff_honours_retry_after() -> None:
 
 
 def test_the_keypad_refuses_zero_and_too_much() -> None:
-    clock, reg = Clock(), Register(Timing(max_amount_cents=10_000))
+    clock, reg = FakeClock(T0), Register(Timing(max_amount_cents=10_000))
     reg.handle(ev.KeyPressed(key=Key.D0), clock.now)
     assert reg.handle(ev.KeyPressed(key=Key.ENTER), clock.now) == []
     assert getattr(reg.view(clock.now), "error", None) is EntryError.ZERO
@@ -362,7 +359,7 @@ def test_the_keypad_refuses_zero_and_too_much() -> None:
 
 
 def test_recovery_resumes_the_newest_and_watches_the_rest() -> None:
-    clock, reg = Clock(), Register(Timing())
+    clock, reg = FakeClock(T0), Register(Timing())
     old = ev.RecoveredSale(reference="A", amount_cents=100, source=SaleSource.POS, created_at=T0 - timedelta(minutes=3),
                            session_id="sA", last_attempt=None)
     new = ev.RecoveredSale(reference="B", amount_cents=200, source=SaleSource.KEYPAD, created_at=T0 - timedelta(seconds=30),
@@ -376,7 +373,7 @@ def test_recovery_resumes_the_newest_and_watches_the_rest() -> None:
 
 
 def test_a_recovered_sale_without_session_past_its_time_ends_without_asking_mion() -> None:
-    clock, reg = Clock(), Register(Timing(session_lifetime_s=300))
+    clock, reg = FakeClock(T0), Register(Timing(session_lifetime_s=300))
     stale = ev.RecoveredSale(reference="C", amount_cents=100, source=SaleSource.POS,
                              created_at=T0 - timedelta(minutes=10), session_id=None, last_attempt=None)
     effects = reg.handle(ev.Recovered(sales=(stale,)), clock.now)
@@ -385,7 +382,7 @@ def test_a_recovered_sale_without_session_past_its_time_ends_without_asking_mion
 
 
 def test_an_ended_sale_within_its_grace_is_watched_after_a_restart() -> None:
-    clock, reg = Clock(), Register(Timing(late_grace_s=120))
+    clock, reg = FakeClock(T0), Register(Timing(late_grace_s=120))
     shown = attempt(T0 - timedelta(seconds=60))
     ended = ev.RecoveredSale(reference="D", amount_cents=100, source=SaleSource.POS,
                              created_at=T0 - timedelta(seconds=70), session_id="sD", last_attempt=shown, ended=True)

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from clocks import FakeClock
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -64,14 +65,6 @@ class MionStandIn:
 
     def submit(self, effect: fx.Effect) -> None:
         self.sent.append(effect)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 KEYS = st.sampled_from(list(ev.Key) + [ev.Key.D1, ev.Key.D2, ev.Key.ENTER, ev.Key.ENTER])
@@ -144,7 +137,7 @@ class Kiosk:
     journal: Journal
     port: PortStandIn
     mion: MionStandIn
-    clock: Clock
+    clock: FakeClock
     settings: Settings
 
     def step(self) -> None:
@@ -167,7 +160,7 @@ def kiosk(busy_policy: str = "refuse") -> Iterator[Kiosk]:
     base = Settings()
     settings_ = dataclasses.replace(
         base, pos=dataclasses.replace(base.pos, enabled=True, port="loop://", busy_policy=busy_policy))
-    clock = Clock()
+    clock = FakeClock(T0)
     with tempfile.TemporaryDirectory(dir=SHM if SHM.is_dir() else None) as tmp, \
             Journal(Path(tmp) / "journal.sqlite3") as journal:
         register = Register(timing_from(settings_))
