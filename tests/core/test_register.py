@@ -22,11 +22,6 @@ T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 REF = "K1-20261128-0001"
 
 
-def FakeClock(T0) -> FakeClock:
-    """The shared fake clock, started at this file's T0."""
-    return FakeClock(T0)
-
-
 def attempt(now: datetime, *, lifetime_s: float = 120, msat: int = 13_000_000, n: int = 1, **kw: object) -> Attempt:
     return Attempt(session_id="s1", invoice=f"lnbcrt{n}", amount_msat=msat,
                    expires_at=now + timedelta(seconds=lifetime_s), **kw)  # type: ignore[arg-type]
@@ -40,7 +35,7 @@ def kinds(effects: list[fx.Effect]) -> list[str]:
     return [type(e).__name__ for e in effects]
 
 
-def open_sale(reg: Register, clock: Clock) -> None:
+def open_sale(reg: Register, clock: FakeClock) -> None:
     reg.handle(ev.SaleRequested(reference=REF, amount_cents=1200, source=SaleSource.POS), clock.now)
     reg.handle(ev.SessionCreated(reference=REF, session=Session(session_id="s1")), clock.now)
     reg.handle(ev.AttemptCreated(reference=REF, attempt=attempt(clock.now)), clock.now)
