@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,3 +54,17 @@ def drive(app: KioskApp, until: Callable[[KioskApp], bool], *, timeout_s: float 
     app.loop._stop.clear()
     app.run()
     assert reached[0], f"condition not reached within {timeout_s} s; phase {app.register.phase.value}"
+
+
+def every_setting(cls: type = Settings, where: str = "") -> list[tuple[str, str, typing.Any]]:
+    """(section, name, type) of every setting, nested sections (``mion.paths``) included: so a test
+    that walks them all cannot forget one added later."""
+    found: list[tuple[str, str, typing.Any]] = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            found += every_setting(hint, f"{where}.{f.name}" if where else f.name)  # type: ignore[arg-type]
+        else:
+            found.append((where, f.name, hint))
+    return found

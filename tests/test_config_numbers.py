@@ -7,15 +7,14 @@ the range is written in docs/kiosk.example.toml.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import typing
 from pathlib import Path
 
 import pytest
 
 from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.config_check import Bounds, bounds_of
+from tests.helpers import every_setting
 
 EXAMPLE = Path(__file__).parent.parent / "docs" / "kiosk.example.toml"
 
@@ -29,20 +28,7 @@ COMPANIONS: dict[tuple[str, str], dict[str, object]] = {
 }
 
 
-def numeric_settings(cls: type = Settings, where: str = "") -> list[tuple[str, str, type]]:
-    """(section, name, int or float) of every number in the settings, nested sections included."""
-    found = []
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
-            found += numeric_settings(hint, f"{where}.{f.name}" if where else f.name)  # type: ignore[arg-type]
-        elif hint in (int, float):
-            found.append((where, f.name, hint))
-    return found
-
-
-NUMERIC = numeric_settings()
+NUMERIC = [(section, name, hint) for section, name, hint in every_setting() if hint in (int, float)]
 IDS = [f"{section}.{name}" for section, name, _ in NUMERIC]
 
 

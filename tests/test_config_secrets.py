@@ -8,7 +8,6 @@ the canary must not appear.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -21,8 +20,9 @@ import pytest
 
 from kiosk.appliance.doctor import SystemPaths, format_results, run_doctor
 from kiosk.appliance.provision import provision
-from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.config import ConfigError, load_settings
 from kiosk.config_check import looks_secret, secret_parts
+from tests.helpers import every_setting
 
 CANARIES = [
     "sk_live_CANARY0123456789abcdefXYZ",   # a prefixed key
@@ -45,20 +45,8 @@ REFUSED = {
 }
 
 
-def text_settings(cls: type = Settings, where: str = "") -> list[tuple[str, str, bool]]:
-    """(section, name, is a list) of every text setting, nested sections included."""
-    found = []
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
-            found += text_settings(hint, f"{where}.{f.name}" if where else f.name)  # type: ignore[arg-type]
-        elif hint is str or typing.get_origin(hint) is tuple:
-            found.append((where, f.name, hint is not str))
-    return found
-
-
-TEXTS = text_settings()
+TEXTS = [(section, name, hint is not str) for section, name, hint in every_setting()
+         if hint is str or typing.get_origin(hint) is tuple]
 IDS = [f"{section}.{name}" for section, name, _ in TEXTS]
 
 
