@@ -2,8 +2,8 @@
 
 It speaks the default endpoint table of :class:`kiosk.config.MionPaths` and Mion's JSON shapes,
 checks what Mion is known to check (API key, integer cents, EUR, ``retailPos``), hands out
-BOLT11-shaped invoices that pass the kiosk's own invoice check, and lets a person or a test pay a
-session, inject failures and add latency::
+BOLT11 invoices signed by a demo node (any wallet reads them; none can route to it), and lets a
+person or a test pay a session, inject failures and add latency::
 
     with MionSimulator(api_key="demo-key") as sim:
         settings = MionSettings(base_url=sim.base_url)
