@@ -183,8 +183,10 @@ def _check_mion(ctx: _Context) -> CheckResult:
         if exc.status in (401, 403):
             return CheckResult(name="mion", status="fail", detail=f"the API key was refused (HTTP {exc.status})",
                                hint="put the right key in mion-api-key on the boot partition and reboot")
-        return CheckResult(name="mion", status="fail", detail=f"Mion answered HTTP {exc.status}",
-                           hint=f"check [mion] base_url and [mion.paths] session_by_reference ({mion.base_url})")
+        what = " for a path it does not have" if exc.wrong_path else ""
+        return CheckResult(name="mion", status="fail", detail=f"Mion answered HTTP {exc.status}{what}",
+                           hint=f"check [mion] base_url and [mion.paths] session_by_reference ({mion.base_url}); "
+                                "kiosk doctor --live checks every endpoint")
     except MionMalformed:
         return CheckResult(name="mion", status="fail", detail="Mion answered, but not with what the API promises",
                            hint=f"check [mion] base_url and [mion.paths] ({mion.base_url})")
