@@ -23,7 +23,8 @@ from kiosk.mion.refusal import NotFoundKind, not_found_kind, scrub
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT_CHARS = 64 * 1024
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The most of one answer the check reads, as the client (a longer one is cut, and then not JSON)."""
 NOT_JSON = object()
 """The ``data`` of an exchange whose body is not JSON."""
 
@@ -82,14 +83,15 @@ class Probe:
         method, _, template = spec.partition(" ")
         path = template.replace("{id}", quote(session_id, safe="")).replace("{reference}", quote(reference, safe=""))
         try:
-            response = self._http.request(method, self._base + path, json=body, timeout=self._timeout,
-                                          allow_redirects=False)
+            with self._http.request(method, self._base + path, json=body, timeout=self._timeout,
+                                    allow_redirects=False, stream=True) as response:
+                raw = _read_at_most(response, MAX_ANSWER_BYTES)
         except requests.RequestException as exc:
             problem = "TLS certificate not accepted" if isinstance(exc, requests.exceptions.SSLError) else \
                 f"no answer ({type(exc).__name__})"
             exchange = Exchange(name, method, path, body, 0, "", "", NOT_JSON, problem)
         else:
-            text = scrub(response.content.decode("utf-8", errors="replace")[:MAX_TEXT_CHARS], self._key)
+            text = scrub(raw.decode("utf-8", errors="replace"), self._key)
             try:
                 data = json.loads(text)
             except ValueError:
@@ -99,6 +101,17 @@ class Probe:
         log.debug("live check %s %s -> %s", method, path, exchange.status or exchange.problem)
         self.exchanges.append(exchange)
         return exchange
+
+
+def _read_at_most(response: requests.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
 
 
 def json_type(value: Any) -> str:

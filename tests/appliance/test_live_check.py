@@ -107,3 +107,13 @@ def test_unreachable(tmp_path: Path) -> None:
     report = run_live_check(MionSettings(base_url="http://127.0.0.1:9", connect_timeout_s=0.5), KEY)
     (line,) = report.lines
     assert line.verdict == "no answer" and not report.ok
+
+
+def test_an_endless_answer_is_read_only_so_far(sim: MionSimulator) -> None:
+    sim.fail_next(1, "huge")
+
+    report = run_live_check(settings_for(sim), KEY)
+
+    (line,) = report.lines
+    assert line.verdict == "different type" and "not JSON" in line.detail
+    assert len(report.exchanges[0].text) <= 1024 * 1024

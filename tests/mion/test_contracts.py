@@ -153,3 +153,8 @@ def test_the_shipped_simulator_contract_has_the_simulators_current_shapes(tmp_pa
         sample = answer[0] if isinstance(answer, list) else answer
         kept = shipped.answers[endpoint]
         assert set(sample) == set(kept[0] if isinstance(kept, list) else kept), endpoint
+
+
+def test_record_needs_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor", "--record", str(tmp_path / "x.json")]) == 2
+    assert "--record needs --live" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
