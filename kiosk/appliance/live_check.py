@@ -92,6 +92,7 @@ class _Check:
         if created is None:
             return
         self.add(lf.check_fields("session", created, lf.session_rules()))
+        self.check_expiry_taken(created)
         session_id = created.get("paymentSessionId")
         if not isinstance(session_id, str) or not session_id.strip():
             return
@@ -177,6 +178,20 @@ class _Check:
             self.add(lf.invoice_lines(invoice, network=self.settings.invoice_network,
                                       amount_msat=attempt.get("amountMsat"),
                                       expires_at=lf.parse_time(attempt.get(expiry_name))))
+
+    def check_expiry_taken(self, created: dict[str, Any]) -> None:
+        """Whether Mion kept the expiry the kiosk asks for (a wrong request field name is silently ignored)."""
+        given = lf.parse_time(created.get("expiresAt"))
+        if given is None:
+            return
+        asked = self.now.replace(microsecond=0) + timedelta(seconds=CHECK_SESSION_LIFETIME_S)
+        name = self.settings.session_expiry_field
+        if abs((given - asked).total_seconds()) <= lf.INVOICE_EXPIRY_SLACK_S:
+            self.add([Line(f"session expiry as asked ({name})", "found", "string", "", required=False)])
+            return
+        self.add([Line(f"session expiry as asked ({name})", "unexpected value", "string",
+                       f"asked for {asked:%H:%M:%S} UTC in {name!r}, Mion set {given:%H:%M:%S} UTC: [mion] "
+                       "session_expiry_field may not be the name Mion reads", required=False)])
 
     def check_by_reference(self, session_id: str) -> None:
         answer = self.endpoint("session_by_reference", reference=self.report.reference)

@@ -117,3 +117,13 @@ def test_an_endless_answer_is_read_only_so_far(sim: MionSimulator) -> None:
     (line,) = report.lines
     assert line.verdict == "different type" and "not JSON" in line.detail
     assert len(report.exchanges[0].text) <= 1024 * 1024
+
+
+def test_an_expiry_mion_ignored_is_said(sim: MionSimulator) -> None:
+    report = run_live_check(settings_for(sim, session_expiry_field="validTo"), KEY)
+
+    line = next(line for line in report.lines if line.subject.startswith("session expiry as asked"))
+    assert line.verdict == "unexpected value" and "session_expiry_field" in line.detail and not line.required
+    assert report.ok  # the kiosk still sells; the session just lives as long as Mion decides
+    assert next(line for line in run_live_check(settings_for(sim), KEY).lines
+                if line.subject.startswith("session expiry as asked")).verdict == "found"
