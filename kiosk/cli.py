@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                               "prefer --api-key-file or $MION_SIMULATOR_API_KEY")
     sim.add_argument("--network", default="regtest", choices=("mainnet", "testnet", "signet", "regtest"),
                      help="network of the invoices it issues (default: regtest)")
+    sim.add_argument("--contract", type=Path, metavar="FILE",
+                     help="answer with the shapes recorded by kiosk doctor --live --record FILE (paths, field "
+                          "names, status words)")
 
     shot = command("screenshot", "render one screen with sample data to a PNG")
     shot.add_argument("--screen", required=True, metavar="NAME", help="which screen, e.g. invoice, paid, idle")
@@ -95,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = command("doctor", "check config, API key, Mion and TLS, clock, display, till port, printer, GPIO")
     doctor.add_argument("--json", action="store_true", help="print JSON instead of one line per check")
+    doctor.add_argument("--live", action="store_true",
+                        help="create one payment session of 1 cent with the configured key (never paid, left to "
+                             "expire) and check every endpoint and field the kiosk relies on")
+    doctor.add_argument("--record", type=Path, metavar="FILE",
+                        help="with --live: write its exchanges to FILE, without the key or the payment secret, "
+                             "for kiosk simulator --contract")
     provision = command("provision", "first boot: install kiosk.toml and the key from the boot partition")
     provision.add_argument("--boot", type=Path, default=Path("/boot/firmware"), metavar="DIR",
                            help="the boot partition (default: /boot/firmware)")

@@ -155,6 +155,8 @@ class MionSettings:
     """File holding the API key (takes precedence); a systemd credential name also works."""
     session_expiry_field: str = "expiresAt"
     """Name of the session request's expiry field (sent as an ISO 8601 UTC time)."""
+    attempt_expiry_field: str = "expiry"
+    """Name of the payment attempt's field that says when its invoice expires (an ISO 8601 time)."""
     invoice_network: str = "mainnet"
     """Invoices for any other network are refused: mainnet, testnet, signet or regtest."""
     connect_timeout_s: float = number(3.05, 0.1, 60, "seconds")
@@ -167,7 +169,7 @@ class MionSettings:
         check_numbers(self, "mion")
         check_base_url(self.base_url)
         # The settings next to the key's: where a key pasted one line off lands. Never repeated, refused.
-        for name in ("auth_header", "auth_scheme", "api_key_env", "session_expiry_field"):
+        for name in ("auth_header", "auth_scheme", "api_key_env", "session_expiry_field", "attempt_expiry_field"):
             refuse_secret("mion", name, getattr(self, name))
         refuse_secret("mion", "api_key_file", self.api_key_file,
                       'name the file that holds the key instead, such as "mion-api-key"')

@@ -81,12 +81,15 @@ class MionRejected(MionError):
     Attributes:
         status: the HTTP status code.
         detail: Mion's own message, shortened, never containing request headers.
+        wrong_path: a 404 that says the path itself does not exist (not that the session does not);
+            see ``kiosk.mion.refusal.not_found_kind``.
     """
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, *, wrong_path: bool = False) -> None:
         super().__init__(f"Mion refused the request: HTTP {status}: {detail}")
         self.status = status
         self.detail = detail
+        self.wrong_path = wrong_path
 
 
 class InvoiceRejected(KioskError):

@@ -27,9 +27,11 @@ from kiosk.config import Settings, shop_timezone
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.text import format_eur, format_sats
+from kiosk.mion.sim_invoice import DEMO_NODE_PUBKEY
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
 from kiosk.store.journal import Journal
+from tests.bolt11_reader import read_bolt11
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 
 KIOSK = Path(sys.executable).parent / "kiosk"
@@ -63,7 +65,9 @@ def test_the_headless_demo_plays_a_sale_and_saves_its_screens(tmp_path: Path) ->
     reference = paid_line.split()[1].rstrip(",")
     assert reference.encode() in receipt.read_bytes()
     invoice_png = next(p for p in pngs if p.name.endswith("-invoice.png"))
-    assert [d.text[:12] for d in zxingcpp.read_barcodes(Image.open(invoice_png))] == ["LIGHTNING:LN"]
+    (scanned,) = zxingcpp.read_barcodes(Image.open(invoice_png))
+    assert scanned.text.startswith("LIGHTNING:LN")
+    assert read_bolt11(scanned.text).payee == DEMO_NODE_PUBKEY  # a wallet reads it, and fails only at routing
 
 
 def test_a_screenshot_of_the_invoice_screen_has_a_qr_code_that_decodes(tmp_path: Path) -> None:
@@ -76,6 +80,7 @@ def test_a_screenshot_of_the_invoice_screen_has_a_qr_code_that_decodes(tmp_path:
     assert image.size == (800, 480)
     decoded = [d.text for d in zxingcpp.read_barcodes(image)]
     assert len(decoded) == 1 and decoded[0].startswith("LIGHTNING:LN") and decoded[0] == decoded[0].upper()
+    assert read_bolt11(decoded[0]).payee == DEMO_NODE_PUBKEY
 
 
 def test_an_unknown_screen_is_refused_with_the_list_of_names(tmp_path: Path) -> None:

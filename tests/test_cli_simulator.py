@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -98,3 +99,36 @@ def test_the_running_simulator_accepts_the_key_that_is_not_on_its_command_line(t
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_simulator_answers_with_a_recorded_contract(tmp_path: Path) -> None:
+    document = json.loads((Path(__file__).parent.parent / "docs" / "contracts" / "simulator.json").read_text())
+    document["settings"]["paths"]["session_by_reference"] = "GET /lookup/{reference}"
+    contract = tmp_path / "contract.json"
+    contract.write_text(json.dumps(document))
+    port = free_port()
+    env = {**os.environ, "MION_SIMULATOR_API_KEY": KEY}
+    argv = [sys.executable, "-m", "kiosk", "simulator", "--port", str(port), "--contract", str(contract)]
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        auth = {"Authorization": f"Bearer {KEY}"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                moved = requests.get(f"http://127.0.0.1:{port}/lookup/nobody", headers=auth, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, "the simulator did not start"
+                time.sleep(0.1)
+        old = requests.get(f"http://127.0.0.1:{port}/payment-sessions?reference=nobody", headers=auth, timeout=2)
+        assert moved.status_code == 200 and moved.json() == [] and old.status_code == 404
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_contract_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{}")
+    done = subprocess.run([sys.executable, "-m", "kiosk", "simulator", "--contract", str(tmp_path / "bad.json")],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2 and "not a recorded contract" in done.stderr

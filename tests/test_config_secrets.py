@@ -41,7 +41,7 @@ REFUSED = {
     # They reach the customer's screen or receipt, or the log, or lie next to the key's own setting.
     ("shop", "name"), ("shop", "address_lines"), ("printer", "footer"), ("pos", "port"),
     ("mion", "auth_header"), ("mion", "auth_scheme"), ("mion", "api_key_env"), ("mion", "api_key_file"),
-    ("mion", "session_expiry_field"),
+    ("mion", "session_expiry_field"), ("mion", "attempt_expiry_field"),
 }
 
 

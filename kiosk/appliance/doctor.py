@@ -7,7 +7,8 @@ another setting is shown as ``***`` (see ``kiosk.config_check``).
 
 Checks, in order: config, API key, Mion (reachable, TLS, key accepted), clock, display, till serial
 port, receipt printer, GPIO. Checks that depend on a setting are "skipped" when the setting turns them
-off or when the config itself is invalid.
+off or when the config itself is invalid. The Mion check only looks a reference up (a 404 that says the
+path does not exist fails it); ``kiosk doctor --live`` (:func:`run_live`) goes through every endpoint.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from kiosk.appliance.provision import pending_config_error
 from kiosk.config import PosSettings, Settings, load_settings, read_api_key
 from kiosk.config_check import scrub, secret_texts
 from kiosk.errors import ConfigError, KioskError, MionMalformed, MionRejected, MionUnavailable
+
+if TYPE_CHECKING:
+    from kiosk.appliance.live_check import LiveReport
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,23 @@ def run_doctor(
                                  detail=f"the check itself failed: {type(exc).__name__}")
         ctx.results.append(result)
     return _hide_secrets(ctx)
+
+
+def run_live(config_path: Path | None, *, environ: Mapping[str, str] = os.environ
+             ) -> tuple[list[CheckResult], LiveReport | None, set[str]]:
+    """``kiosk doctor --live``: the config and key checks, then the live check when both passed.
+
+    Also returns every text that what is printed or recorded must not contain (the key, key-like settings).
+    """
+    from kiosk.appliance.live_check import run_live_check
+
+    ctx = _Context(config_path, environ, SystemPaths())
+    ctx.results += [_check_config(ctx), _check_api_key(ctx)]
+    secrets = secret_texts(ctx.settings) if ctx.settings is not None else set()
+    secrets |= {ctx.api_key} if ctx.api_key else set()
+    if ctx.settings is None or ctx.api_key is None:
+        return _hide_secrets(ctx), None, secrets
+    return _hide_secrets(ctx), run_live_check(ctx.settings.mion, ctx.api_key), secrets
 
 
 def _hide_secrets(ctx: _Context) -> list[CheckResult]:
@@ -183,8 +204,10 @@ def _check_mion(ctx: _Context) -> CheckResult:
         if exc.status in (401, 403):
             return CheckResult(name="mion", status="fail", detail=f"the API key was refused (HTTP {exc.status})",
                                hint="put the right key in mion-api-key on the boot partition and reboot")
-        return CheckResult(name="mion", status="fail", detail=f"Mion answered HTTP {exc.status}",
-                           hint=f"check [mion] base_url and [mion.paths] session_by_reference ({mion.base_url})")
+        what = " for a path it does not have" if exc.wrong_path else ""
+        return CheckResult(name="mion", status="fail", detail=f"Mion answered HTTP {exc.status}{what}",
+                           hint=f"check [mion] base_url and [mion.paths] session_by_reference ({mion.base_url}); "
+                                "kiosk doctor --live checks every endpoint")
     except MionMalformed:
         return CheckResult(name="mion", status="fail", detail="Mion answered, but not with what the API promises",
                            hint=f"check [mion] base_url and [mion.paths] ({mion.base_url})")

@@ -14,7 +14,16 @@ def simulator(args: argparse.Namespace) -> int:
     from kiosk.config import simulator_api_key
     from kiosk.mion.simulator import serve_forever
 
-    serve_forever(args.port, simulator_api_key(args.api_key_file, args.api_key), args.network)
+    options = {}
+    if args.contract is not None:
+        from kiosk.mion.contract import load_contract
+
+        try:
+            options["contract"] = load_contract(args.contract)
+        except ValueError as exc:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+    serve_forever(args.port, simulator_api_key(args.api_key_file, args.api_key), args.network, **options)
     return 0
 
 
@@ -36,9 +45,36 @@ def doctor(args: argparse.Namespace) -> int:
     config = args.config
     if config is None and DEFAULT_CONFIG.exists():
         config = DEFAULT_CONFIG  # on the appliance, check what the service runs with
+    if args.live or args.record:
+        return _live_doctor(config, args)
     results = run_doctor(config)
     print(format_results(results, as_json=args.json))
     return exit_code(results)
+
+
+def _live_doctor(config: Path | None, args: argparse.Namespace) -> int:
+    from kiosk.appliance.doctor import format_results, run_live
+    from kiosk.appliance.live_check import format_report
+    from kiosk.config_check import scrub
+
+    if args.record and not args.live:
+        print("kiosk: --record needs --live", file=sys.stderr)
+        return 2
+    results, report, secrets = run_live(config)
+    if report is None:
+        print(format_results(results, as_json=args.json))
+        return 1
+    print(scrub(format_report(report, as_json=args.json), secrets))
+    if args.record:
+        from kiosk.appliance.live_check import record_lines
+        from kiosk.mion.contract import write_record
+
+        settings = {"paths": report.paths, "attempt_expiry_field": report.attempt_expiry_field,
+                    "session_expiry_field": report.session_expiry_field}
+        write_record(args.record, base_url=report.base_url, settings=settings, exchanges=record_lines(report),
+                     secrets=secrets)
+        print(f"exchanges recorded to {args.record} (no key, no auth header, no payment secret)", file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def provision(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from kiosk.core.view import (
 from kiosk.display import screens
 from kiosk.display.assets import Assets
 from kiosk.display.rotation import rotate_onto
+from kiosk.mion.sim_invoice import build_invoice
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +38,19 @@ SCREEN_NAMES = ("idle", "idle-pole", "entry", "entry-error", "preparing", "invoi
                 "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "unconfirmed",
                 "recovering", "config-error", "out-of-service")
 
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+SAMPLE_TIMESTAMP = 1_795_000_000
+"""When the sample invoices were "issued" (2026-11-18), so the pictures do not change from run to run."""
 
 
 def sample_invoice(seed: int = 7, amount_msat: int = 25_000_000) -> str:
-    """A regtest BOLT11-shaped invoice of realistic length (about 280 characters).
+    """A regtest invoice signed by the simulator's demo node, the same for the same ``seed``.
 
-    The data part is random bech32 characters: it scans and measures like a real invoice, but no
-    node would accept it.
+    A wallet that scans it reads the amount and the description and fails only at routing.
     """
     rng = random.Random(seed)
-    sats = amount_msat // 1000
-    amount = f"{sats * 10}n" if sats % 100_000 else f"{sats // 100}u"
-    data = "".join(rng.choice(_BECH32) for _ in range(268 - len(amount)))
-    return f"lnbcrt{amount}1{data}"
+    return build_invoice(amount_msat=amount_msat, network="regtest", timestamp=SAMPLE_TIMESTAMP, expiry_s=120,
+                         description="Mion demo K1-000042", payment_hash=rng.randbytes(32),
+                         payment_secret=rng.randbytes(32))
 
 
 def sample_frame(name: str) -> Frame:

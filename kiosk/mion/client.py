@@ -39,7 +39,7 @@ import urllib3
 from kiosk.config import MionSettings
 from kiosk.core.model import Attempt, Session, SessionStatus
 from kiosk.errors import MionError, MionMalformed, MionRejected, MionUnavailable
-from kiosk.mion.refusal import refusal_detail
+from kiosk.mion.refusal import not_found_kind, refusal_detail
 from kiosk.mion.wire import DeadlinePassed, Exchange, Watch, WatchedAdapter, read_body
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class MionClient:
         """Ask for a Lightning invoice for the session. The invoice is not checked here."""
         body = {"paymentSessionId": session_id, "paymentMethod": "lightning", "retailPos": True}
         data = self._call(self._settings.paths.create_attempt, session_id=session_id, json_body=body)
-        return _attempt(_as_object(data, "attempt"), session_id)
+        return _attempt(_as_object(data, "attempt"), session_id, self._settings.attempt_expiry_field)
 
     def session_status(self, session_id: str) -> SessionStatus:
         """The session's status. Paid only when ``paid_at`` is set."""
@@ -139,11 +139,14 @@ class MionClient:
         return _status(_as_object(data, "session"), session_id, "session")
 
     def session_by_reference(self, reference: str) -> Session | None:
-        """The session created with ``reference``, or None when Mion has none."""
+        """The session created with ``reference``, or None when Mion has none.
+
+        A 404 that says the path does not exist is no answer: it raises, as any refusal does.
+        """
         try:
             data = self._call(self._settings.paths.session_by_reference, reference=reference)
         except MionRejected as exc:
-            if exc.status == 404:
+            if exc.status == 404 and not exc.wrong_path:
                 return None
             raise
         return _session_for_reference(data, reference)
@@ -202,8 +205,10 @@ class MionClient:
         if not 200 <= status < 300:
             body, complete = read_body(response, ERROR_BODY_BYTES, exchange)
             detail = refusal_detail(status, body, complete, self._secret)
-            log.warning("Mion %s: refused with HTTP %d: %s", where, status, detail)
-            raise MionRejected(status, detail)
+            wrong_path = status == 404 and not_found_kind(response.headers.get("Content-Type", ""), body) == "wrong path"
+            log.warning("Mion %s: refused with HTTP %d%s: %s", where, status, " (no such path)" if wrong_path else "",
+                        detail)
+            raise MionRejected(status, detail, wrong_path=wrong_path)
         declared = response.headers.get("Content-Length", "").strip()
         body, complete = (b"", False) if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES else \
             read_body(response, MAX_ANSWER_BYTES, exchange)
@@ -277,7 +282,7 @@ def _session(obj: dict[str, Any], reference: str) -> Session:
     return Session(session_id=session_id, reference=echoed if isinstance(echoed, str) and echoed else reference)
 
 
-def _attempt(obj: dict[str, Any], session_id: str) -> Attempt:
+def _attempt(obj: dict[str, Any], session_id: str, expiry_field: str = "expiry") -> Attempt:
     _same_session(obj, "attempt", session_id, required=False)
     blocked = _flag(obj, "attempt", "blockedByCompliance")
     missing = obj.get("missingComplianceCustomerFields") or []
@@ -293,7 +298,7 @@ def _attempt(obj: dict[str, Any], session_id: str) -> Attempt:
     if not isinstance(method, str):
         raise MionMalformed("attempt: paymentMethod must be a text")
     return Attempt(session_id=session_id, invoice=invoice, amount_msat=_positive_int(obj, "attempt", "amountMsat"),
-                   expires_at=_required_time(obj, "attempt", "expiry"),
+                   expires_at=_required_time(obj, "attempt", expiry_field),
                    blocked_by_compliance=blocked, missing_compliance_fields=tuple(missing), payment_method=method)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 
 DETAIL_CHARS = 200
 """A refusal's detail is shortened to this many characters (after the key is scrubbed out)."""
@@ -109,3 +109,37 @@ def _without_key_start(text: str, secret: str) -> str:
 def _shorten(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= DETAIL_CHARS else flat[:DETAIL_CHARS - 1] + "…"
+
+
+# --- a 404: no such session, or no such path? -----------------------------------------------------------
+
+NotFoundKind = Literal["no such session", "wrong path", "unclear"]
+
+_PATH_WORDS = ("no endpoint", "cannot get", "cannot post", "cannot put", "cannot patch", "no route", "route not",
+               "unknown path", "unknown endpoint", "no handler", "not a valid path", "no such path",
+               "resource not found", "no static resource", "page not found", "<html")
+_SESSION_WORDS = ("session", "reference", "payment")
+
+
+def not_found_kind(content_type: str, body: bytes) -> NotFoundKind:
+    """What a 404 from Mion means: the thing asked for does not exist, or the path itself does not.
+
+    An API that knows the path answers "no such session" in JSON that says so. A wrong path is
+    answered by whatever stands before the API (a gateway, the web framework): not JSON (an HTML
+    page, plain "Not Found", nothing), or JSON about a route ("Cannot GET /...", "no endpoint ...").
+    JSON that says neither is "unclear": it is reported as seen, and a lookup treats it as no session.
+    """
+    text = body.decode("utf-8", errors="replace").strip()
+    lowered = text.lower()
+    if "json" not in content_type.lower() or not text:
+        return "wrong path"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "wrong path"
+    if any(word in lowered for word in _PATH_WORDS):
+        return "wrong path"
+    words = " ".join(str(value) for value in (data.values() if isinstance(data, dict) else [data])).lower()
+    if any(word in words for word in _SESSION_WORDS):
+        return "no such session"
+    return "unclear"

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from kiosk.mion.contract import Contract
 from kiosk.mion.sim_state import JsonDict, SimRefusal, SimState
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Route:
 class SimulatorHost(Protocol):
     """What the handler uses of :class:`kiosk.mion.simulator.MionSimulator` (its owner)."""
 
+    contract: Contract | None
     api_key: str
     auth_header: str
     auth_scheme: str
@@ -192,9 +194,15 @@ class SimHandler(BaseHTTPRequestHandler):
             return 404, {"error": "not_found", "message": f"no endpoint {self.command} {path}"}
         try:
             body = _json_object(raw) if self.command != "GET" else {}
-            return self._call(route.name, values, body)
+            status, payload = self._call(route.name, values, body)
         except SimRefusal as refusal:
             return refusal.status, {"error": "refused", "message": refusal.message}
+        if self.sim.contract is None:
+            return status, payload
+        shaped = self.sim.contract.reshape(route.name, payload)
+        if shaped is None:
+            return 404, {"error": "refused", "message": "payment session not found"}
+        return status, shaped
 
     def _route(self, path: str, query: dict[str, str]) -> tuple[Route | None, dict[str, str]]:
         for route in self.sim._routes:

@@ -2,8 +2,8 @@
 
 It speaks the default endpoint table of :class:`kiosk.config.MionPaths` and Mion's JSON shapes,
 checks what Mion is known to check (API key, integer cents, EUR, ``retailPos``), hands out
-BOLT11-shaped invoices that pass the kiosk's own invoice check, and lets a person or a test pay a
-session, inject failures and add latency::
+BOLT11 invoices signed by a demo node (any wallet reads them; none can route to it), and lets a
+person or a test pay a session, inject failures and add latency::
 
     with MionSimulator(api_key="demo-key") as sim:
         settings = MionSettings(base_url=sim.base_url)
@@ -46,6 +46,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from kiosk.config import INVOICE_NETWORKS, MionPaths
+from kiosk.mion.contract import Contract
 from kiosk.mion.sim_http import SimHandler, compile_routes
 from kiosk.mion.sim_state import JsonDict, SimState
 
@@ -61,7 +62,8 @@ class MionSimulator:
 
     ``clock`` gives the current UTC time (default: the system clock); tests pass their own to age
     sessions and attempts. ``paths``, ``auth_header``, ``auth_scheme`` and ``expiry_field`` default to
-    the kiosk's defaults; change them to rehearse a different endpoint table.
+    the kiosk's defaults; change them to rehearse a different endpoint table, or give a recorded
+    ``contract`` to answer as the real Mion did (its paths and expiry field replace those settings).
     """
 
     def __init__(self, *, api_key: str = "demo-key", host: str = "127.0.0.1", port: int = 0,
@@ -69,7 +71,7 @@ class MionSimulator:
                  clock: Callable[[], datetime] | None = None, paths: MionPaths | None = None,
                  auth_header: str = "Authorization", auth_scheme: str = "Bearer",
                  expiry_field: str = "expiresAt", hang_s: float = 30.0, trickle_s: float = 0.05,
-                 store: Path | None = None) -> None:
+                 store: Path | None = None, contract: Contract | None = None) -> None:
         if network not in INVOICE_NETWORKS:
             raise ValueError(f"network must be one of {', '.join(INVOICE_NETWORKS)}, got {network!r}")
         if attempt_lifetime_s <= 0:
@@ -78,6 +80,10 @@ class MionSimulator:
             raise ValueError("api_key must not be empty")
         if trickle_s < 0:
             raise ValueError(f"trickle_s must not be negative, got {trickle_s}")
+        if contract is not None:
+            paths, expiry_field = contract.paths, contract.session_expiry_field
+        self.contract = contract
+        """The recorded contract whose shapes the answers take (see :mod:`kiosk.mion.contract`), or None."""
         self.api_key = api_key
         self.auth_header = auth_header
         self.auth_scheme = auth_scheme

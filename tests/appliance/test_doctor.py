@@ -98,6 +98,17 @@ def test_wrong_key_is_reported_as_refused(tmp_path: Path, sim: MionSimulator, sy
     assert exit_code(results) == 1
 
 
+def test_a_wrong_lookup_path_fails_rather_than_reading_as_no_session(tmp_path: Path, sim: MionSimulator,
+                                                                     system: SystemPaths) -> None:
+    config = write_config(tmp_path, sim.base_url,
+                          '[mion.paths]\nsession_by_reference = "GET /payment-sessions/by-ref/{reference}"\n')
+
+    mion = by_name(run_doctor(config, environ=BASE_ENV, system=system))["mion"]
+
+    assert mion.status == "fail" and "404 for a path it does not have" in mion.detail
+    assert "session_by_reference" in mion.hint and "--live" in mion.hint
+
+
 def test_unreachable_mion(tmp_path: Path, system: SystemPaths) -> None:
     config = write_config(tmp_path, f"http://127.0.0.1:{free_port()}")
 
