@@ -32,6 +32,9 @@ from kiosk.shell.app import KioskApp
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 from tests.pty_till_driver import PtyTill
 
+LOADED_S = 30.0
+"""How long a step may take on a loaded machine; each wait ends as soon as its condition holds."""
+
 
 class RefusingWrites:
     """The journal's one write path (``Journal._tx``) refuses every write while ``full`` is set."""
@@ -76,16 +79,17 @@ def test_a_payment_the_journal_cannot_take_is_kept_and_recorded_printed_and_told
         with running_kiosk(settings, tmp_path) as app:
             disk = RefusingWrites(app)
             (tmp_path / "disk-reserve").unlink()  # the reserve is gone already: the journal stays full
-            till.wait_connected(app)
-            reference = till.ask(app, "SALE 1250 F-1").split("ref=")[1].split()[0]
-            till.wait(app, lambda: isinstance(view(app), InvoiceView))
+            till.wait_connected(app, timeout_s=LOADED_S)
+            reference = till.ask(app, "SALE 1250 F-1", timeout_s=LOADED_S).split("ref=")[1].split()[0]
+            till.wait(app, lambda: isinstance(view(app), InvoiceView), timeout_s=LOADED_S)
             disk.full = True
             sale = app.register.sale
             assert sale is not None and sale.session_id is not None
             simulator.mark_paid(sale.session_id)
 
             # Paid by Mion, not writable here: the kiosk runs on, says it is out of service, keeps the payment.
-            till.wait(app, lambda: out_of_service(app) and app.loop.parts.ledger.payments_kept == 1)  # type: ignore[union-attr]
+            till.wait(app, lambda: out_of_service(app) and app.loop.parts.ledger.payments_kept == 1,  # type: ignore[union-attr]
+                      timeout_s=LOADED_S)
             shown = view(app)
             assert isinstance(shown, MessageView) and "1 payment received is kept" in (shown.detail or "")
             assert disk.refused > 0
@@ -98,17 +102,17 @@ def test_a_payment_the_journal_cannot_take_is_kept_and_recorded_printed_and_told
             # No new sale starts meanwhile, from the keypad or the till.
             charge(app, "5")
             assert app.register.open_reference is None
-            assert till.ask(app, "SALE 500 F-2").startswith("ERR UNAVAILABLE ")
+            assert till.ask(app, "SALE 500 F-2", timeout_s=LOADED_S).startswith("ERR UNAVAILABLE ")
             assert app.journal.get("F-2") is None
 
             # Space returns: recorded (once), printed, told; the screen is the kiosk's again.
             disk.full = False
             till.wait(app, lambda: any(e.startswith(f"EVENT PAID ref={reference} ") for e in till.events)
                       and (tmp_path / "receipts.bin").exists()
-                      and reference.encode() in (tmp_path / "receipts.bin").read_bytes(), timeout_s=15)
+                      and reference.encode() in (tmp_path / "receipts.bin").read_bytes(), timeout_s=LOADED_S)
             record = app.journal.get(reference)
             assert record is not None and record.phase is Phase.PAID and record.paid_at is not None
-            till.wait(app, lambda: isinstance(view(app), IdleView), timeout_s=15)
+            till.wait(app, lambda: isinstance(view(app), IdleView), timeout_s=LOADED_S)
             assert sum(e.startswith("EVENT PAID") for e in till.events) == 1
             assert (tmp_path / "disk-reserve").exists()  # laid again once there was room
     finally:
@@ -121,13 +125,13 @@ def test_a_sale_the_journal_cannot_record_never_reaches_mion(simulator: MionSimu
         (tmp_path / "disk-reserve").unlink()
         disk.full = True
         charge(app, "7")
-        drive(app, out_of_service)  # the cashier sees why, and the typed amount is gone
+        drive(app, out_of_service, timeout_s=LOADED_S)  # the cashier sees why, and the typed amount is gone
         assert app.register.open_reference is None and app.register.entry.typed == ""
         assert simulator.sessions() == []  # no Mion session for a sale the journal does not hold
         disk.full = False
-        drive(app, lambda a: not out_of_service(a))  # a probe write finds the journal writable again
+        drive(app, lambda a: not out_of_service(a), timeout_s=LOADED_S)  # a probe write finds the journal writable again
         charge(app, "8")  # ... and sales start as before
-        drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
+        drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView), timeout_s=LOADED_S)
 
 
 def test_a_sale_whose_first_record_fails_is_ended_before_mion_hears_of_it(
@@ -145,7 +149,7 @@ def test_a_sale_whose_first_record_fails_is_ended_before_mion_hears_of_it(
 
         app.journal.next_reference = then_full  # type: ignore[method-assign]
         charge(app, "9")
-        drive(app, lambda a: isinstance(a.register.view(a.now()), MessageView))
+        drive(app, lambda a: isinstance(a.register.view(a.now()), MessageView), timeout_s=LOADED_S)
         shown = app.register.view(app.now())
         assert isinstance(shown, MessageView) and shown.kind is MessageKind.ERROR
         assert simulator.sessions() == []
@@ -211,22 +215,23 @@ def test_on_a_real_full_disk_the_payment_is_recorded(
         if not reserve:
             (tiny_disk / "disk-reserve").unlink()
         charge(app, "12.5")
-        drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
+        drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView), timeout_s=LOADED_S)
         sale = app.register.sale
         assert sale is not None and sale.session_id is not None
         shrink_wal(tiny_disk / "journal.sqlite3")
         filler = fill(tiny_disk)
         simulator.mark_paid(sale.session_id)
         if reserve:
-            drive(app, lambda a: (r := a.journal.get(sale.reference)) is not None and r.phase is Phase.PAID)
+            drive(app, lambda a: (r := a.journal.get(sale.reference)) is not None and r.phase is Phase.PAID,
+                  timeout_s=LOADED_S)
             assert not (tiny_disk / "disk-reserve").exists()  # given up for the payment
             assert not out_of_service(app)
         else:
-            drive(app, lambda a: out_of_service(a))
+            drive(app, out_of_service, timeout_s=LOADED_S)
             record = app.journal.get(sale.reference)
             assert record is not None and record.phase is not Phase.PAID
             filler.unlink()
             drive(app, lambda a: (r := a.journal.get(sale.reference)) is not None and r.phase is Phase.PAID,
-                  timeout_s=15)
+                  timeout_s=LOADED_S)
         drive(app, lambda a: (tmp_path / "receipts.bin").exists()
-              and sale.reference.encode() in (tmp_path / "receipts.bin").read_bytes(), timeout_s=15)
+              and sale.reference.encode() in (tmp_path / "receipts.bin").read_bytes(), timeout_s=LOADED_S)
