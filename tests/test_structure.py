@@ -1,5 +1,5 @@
 """The shape of the source: no import cycles (counting imports made only for type checking or inside
-functions), no module past 450 lines, and the state machine's picture current."""
+functions), and no module past 450 lines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import ast
 from pathlib import Path
 
 import kiosk
-from kiosk.core import diagram
 
 ROOT = Path(kiosk.__file__).parent
 MAX_LINES = 450
@@ -92,9 +91,3 @@ def test_no_module_is_longer_than_450_lines() -> None:
     long = {str(path.relative_to(ROOT.parent)): n for path in ROOT.rglob("*.py")
             if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
-
-
-def test_the_state_machine_picture_is_generated_from_the_table() -> None:
-    drawn = (ROOT.parent / "docs" / "state-machine.md").read_text()
-    assert drawn == diagram.markdown(), "run: python -m kiosk.core.diagram > docs/state-machine.md"
-    assert "awaiting_payment --> paid: " in drawn and "    idle --> entering_amount: KeyPressed\n" in drawn
