@@ -20,6 +20,7 @@ import qrcode.constants
 import qrcode.exceptions
 import qrcode.util
 
+from kiosk.display import qr_mask
 from kiosk.errors import InvoiceRejected
 
 log = logging.getLogger(__name__)
@@ -57,13 +58,13 @@ def encode(payload: str) -> QrMatrix:
     """Encode ``payload`` at error correction M, in alphanumeric mode when the text allows it.
 
     Remembered for the last few payloads, so the Mion worker thread can encode a new invoice before
-    it reaches the screen and the main loop never waits the ~20 ms (far more on a Pi Zero) it takes.
+    it reaches the screen and the main loop never waits the few milliseconds (far more on a Pi Zero) it takes.
     Pure and thread-safe: it touches no pygame state.
 
     Raises:
         InvoiceRejected: the payload does not fit the largest QR code.
     """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE_MODULES)
+    code = qr_mask.new_code(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE_MODULES)
     try:
         data = qrcode.util.QRData(payload.encode("ascii"), mode=qrcode.util.MODE_ALPHA_NUM)
     except (UnicodeEncodeError, TypeError, ValueError):
@@ -72,7 +73,7 @@ def encode(payload: str) -> QrMatrix:
     else:
         code.add_data(data)
     try:
-        code.make(fit=True)
+        qr_mask.make(code)  # what code.make(fit=True) gives, with the mask chosen in a few milliseconds
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:  # qrcode 8 raises ValueError past v40
         raise InvoiceRejected(f"invoice too long for a QR code ({len(payload)} characters)") from exc
     return QrMatrix(rows=tuple(tuple(bool(m) for m in row) for row in code.get_matrix()))
