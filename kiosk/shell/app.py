@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Self
 
+import pygame
+
 from kiosk.config import Settings
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
@@ -22,12 +24,13 @@ from kiosk.core.register import Register
 from kiosk.core.view import Frame
 from kiosk.display import qr
 from kiosk.display.window import Window
+from kiosk.inputs import key_wake
 from kiosk.inputs.payment_reader import PaymentReader
 from kiosk.mion.client import MionClient
 from kiosk.mion.worker import MionWorker
 from kiosk.shell.devices import Devices
 from kiosk.shell.ledger import Ledger
-from kiosk.shell.loop import Hooks, Loop, Parts
+from kiosk.shell.loop import KEY_POLL_S, Hooks, Loop, Parts
 from kiosk.shell.messages import Message
 from kiosk.shell.recovery import read_recoverable
 from kiosk.shell.rules import timing_from
@@ -71,6 +74,7 @@ class KioskApp:
         stack.callback(self.journal.close)
         self.window.open()
         stack.callback(self.window.close)
+        self._watch_keys()
         client = MionClient(self.settings.mion, self._api_key)
         stack.callback(client.close)
         self.worker = MionWorker(client, network=self.settings.mion.invoice_network, post=self.loop.post,
@@ -93,6 +97,18 @@ class KioskApp:
                                 terminal_id=self.settings.shop.terminal_id, till=self.till, readers=self._readers)
         self._recover()  # before anything else can start a sale
         return self
+
+    def _watch_keys(self) -> None:
+        """Let a key wake the loop where SDL reads the keypads' devices; otherwise the loop looks for keys."""
+        driver = pygame.display.get_driver()
+        watching = False
+        if driver in key_wake.EVDEV_DRIVERS:
+            watcher = key_wake.EvdevKeyWake(self.loop.wake)
+            watching = watcher.start()
+            self._stack.callback(watcher.stop)
+        self.loop.key_poll_s = KEY_POLL_S if key_wake.must_poll_keys(driver, watching) else None
+        log.info("keys: %s (SDL driver %s)", "a key wakes the loop" if self.loop.key_poll_s is None
+                 else f"looked for every {KEY_POLL_S * 1000:.0f} ms", driver)
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
