@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,15 +49,22 @@ class FittedLines:
 
 
 class FontCache:
-    """Loaded ``pygame.font.Font`` objects by face and pixel size.
+    """Loaded ``pygame.font.Font`` objects by face and pixel size, the last :attr:`CAPACITY` used.
 
-    Loading a font is slow on a Pi Zero; each (face, size) is loaded once per process.
+    Loading a font is slow on a Pi Zero and each costs memory, so the sizes are searched with one
+    probe font per face, resized in place (``point_size``: the same metrics as a font loaded at that
+    size), and only the sizes a screen draws with are loaded and kept.
     """
 
     MIN_PX = 8
+    CAPACITY = 24
+    """Fonts kept: more than any two screens use together, so a redraw loads nothing."""
 
     def __init__(self) -> None:
-        self._fonts: dict[tuple[Face, int], pygame.font.Font] = {}
+        self._fonts: OrderedDict[tuple[Face, int], pygame.font.Font] = OrderedDict()
+        self._probes: dict[Face, pygame.font.Font] = {}
+        self.loads = 0
+        """How many fonts were loaded (tests check the cache works)."""
 
     def get(self, face: Face, px: int) -> pygame.font.Font:
         """The font ``face`` at ``px`` pixels (at least :attr:`MIN_PX`)."""
@@ -64,11 +72,27 @@ class FontCache:
         key = (face, px)
         font = self._fonts.get(key)
         if font is None:
-            if not pygame.font.get_init():
-                pygame.font.init()
-            font = pygame.font.Font(face.path, px)
+            font = self._load(face, px)
             self._fonts[key] = font
+            while len(self._fonts) > self.CAPACITY:
+                self._fonts.popitem(last=False)
+        else:
+            self._fonts.move_to_end(key)
         return font
+
+    def _load(self, face: Face, px: int) -> pygame.font.Font:
+        if not pygame.font.get_init():
+            pygame.font.init()
+        self.loads += 1
+        return pygame.font.Font(face.path, px)
+
+    def _probe(self, face: Face, px: int) -> pygame.font.Font:
+        """The face's measuring font, set to ``px`` (only for measuring: the next probe resizes it)."""
+        probe = self._probes.get(face)
+        if probe is None:
+            probe = self._probes[face] = self._load(face, px)
+        probe.point_size = px
+        return probe
 
     def fit_line(self, text: str, face: Face, width: int, height: int, *, max_px: int | None = None,
                  min_px: int | None = None) -> tuple[pygame.font.Font, str]:
@@ -106,12 +130,12 @@ class FontCache:
 
     def _largest(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face) -> int:
         """Binary search the largest size in [bottom, top] for which ``ok(font)`` holds (else ``bottom``)."""
-        lo, hi = bottom, max(bottom, top)
-        if ok(self.get(face, hi)):
+        lo, hi = max(self.MIN_PX, bottom), max(self.MIN_PX, bottom, top)
+        if ok(self._probe(face, hi)):
             return hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if ok(self.get(face, mid)):
+            if ok(self._probe(face, mid)):
                 lo = mid
             else:
                 hi = mid
