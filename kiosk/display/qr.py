@@ -15,12 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import pygame
-import qrcode
-import qrcode.constants
-import qrcode.exceptions
-import qrcode.util
 
-from kiosk.display import qr_mask
 from kiosk.errors import InvoiceRejected
 
 log = logging.getLogger(__name__)
@@ -61,9 +56,18 @@ def encode(payload: str) -> QrMatrix:
     it reaches the screen and the main loop never waits the few milliseconds (far more on a Pi Zero) it takes.
     Pure and thread-safe: it touches no pygame state.
 
+    ``qrcode`` (and the Pillow it imports) is loaded on the first call, not when the kiosk starts:
+    the app warms it up on a thread of its own once the first frame is shown.
+
     Raises:
         InvoiceRejected: the payload does not fit the largest QR code.
     """
+    import qrcode.constants
+    import qrcode.exceptions
+    import qrcode.util
+
+    from kiosk.display import qr_mask
+
     code = qr_mask.new_code(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE_MODULES)
     try:
         data = qrcode.util.QRData(payload.encode("ascii"), mode=qrcode.util.MODE_ALPHA_NUM)
@@ -77,6 +81,11 @@ def encode(payload: str) -> QrMatrix:
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:  # qrcode 8 raises ValueError past v40
         raise InvoiceRejected(f"invoice too long for a QR code ({len(payload)} characters)") from exc
     return QrMatrix(rows=tuple(tuple(bool(m) for m in row) for row in code.get_matrix()))
+
+
+def warm_up() -> None:
+    """Load the encoder now (it takes ~15 ms here, far more on a Pi Zero), so that no invoice waits for it."""
+    from kiosk.display import qr_mask  # noqa: F401
 
 
 def _to_surface(matrix: QrMatrix, module_px: int) -> pygame.Surface:

@@ -124,6 +124,8 @@ class Loop:
         self._offered: OfferedInvoice | None = None
         self._stop = threading.Event()
         self._woken = threading.Event()
+        self.on_started: Callable[[], None] | None = None
+        """Called once the first frame is shown (the app loads what the first sale needs)."""
         self.key_poll_s: float | None = KEY_POLL_S
         """How often to look at the keyboard while asleep; None when a key wakes the loop (see ``KEY_POLL_S``)."""
 
@@ -153,6 +155,9 @@ class Loop:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
         self.draw()
+        if self.on_started is not None:
+            self.on_started()
+            self.on_started = None
         while not self._stop.is_set():
             events = pygame.event.get()
             if not events and self.queue.empty():
