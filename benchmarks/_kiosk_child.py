@@ -98,6 +98,29 @@ def run_kiosk(base_url: str, size: tuple[int, int], idle: bool = False) -> int:
     return 0
 
 
+def run_till(base_url: str, size: tuple[int, int], port: str) -> int:
+    """Serve the till on ``port`` (the line protocol) until SIGTERM, polling Mion every 0.1 s (``soak.py``)."""
+    base = Settings()
+    settings = dataclasses.replace(
+        base,
+        mion=dataclasses.replace(base.mion, base_url=base_url, invoice_network="regtest"),
+        display=dataclasses.replace(base.display, fullscreen=False, width=size[0], height=size[1]),
+        sale=dataclasses.replace(base.sale, poll_interval_s=0.1),
+        pos=dataclasses.replace(base.pos, enabled=True, port=port),
+    )
+    seen = [False]
+
+    def on_frame(frame: Frame, window: Window) -> None:
+        if not seen[0]:
+            seen[0] = True
+            say(f"FIRST_FRAME {time.monotonic():.6f}")
+
+    with tempfile.TemporaryDirectory() as tmp, \
+            KioskApp(settings, api_key=BENCH_KEY, state_dir=Path(tmp), hooks=Hooks(on_frame=on_frame)) as app:
+        app.run()
+    return 0
+
+
 def invoice_frame(info: dict[str, Any]) -> Frame:
     """The kiosk's invoice screen rebuilt from its INVOICE line."""
     view = InvoiceView(amount_cents=int(info["amount_cents"]), amount_msat=int(info["amount_msat"]),
@@ -139,7 +162,8 @@ def run_baseline(size: tuple[int, int], fps: int, shown: Frame) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("kiosk", "baseline"))
+    parser.add_argument("mode", choices=("kiosk", "baseline", "till"))
+    parser.add_argument("--port", help="till mode: the serial port (a pty's slave)")
     parser.add_argument("--size", required=True, help="WIDTHxHEIGHT")
     parser.add_argument("--base-url", help="kiosk mode: the simulator's base URL")
     parser.add_argument("--idle", action="store_true", help="kiosk mode: type nothing, stay on the idle screen")
@@ -148,10 +172,14 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the whole run here")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    if args.mode == "kiosk":
+    if args.mode == "till":
+        if not (args.base_url and args.port):
+            parser.error("till mode needs --base-url and --port")
+        target: Callable[[], int] = functools.partial(run_till, args.base_url, (width, height), args.port)
+    elif args.mode == "kiosk":
         if not args.base_url:
             parser.error("kiosk mode needs --base-url")
-        target: Callable[[], int] = functools.partial(run_kiosk, args.base_url, (width, height), args.idle)
+        target = functools.partial(run_kiosk, args.base_url, (width, height), args.idle)
     else:
         if not args.invoice_json:
             parser.error("baseline mode needs --invoice-json")
