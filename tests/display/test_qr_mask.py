@@ -68,3 +68,16 @@ def test_text_outside_the_alphanumeric_set_still_matches_qrcode() -> None:
     for _ in range(10):
         payload = "".join(rng.choice(string.ascii_letters + string.digits + "?&=") for _ in range(rng.randint(5, 300)))
         assert [list(row) for row in encode(payload).rows] == reference(payload, alphanumeric=False).get_matrix()
+
+
+@pytest.mark.parametrize("error_correction", [qrcode.constants.ERROR_CORRECT_L, qrcode.constants.ERROR_CORRECT_M,
+                                              qrcode.constants.ERROR_CORRECT_Q, qrcode.constants.ERROR_CORRECT_H])
+def test_the_codewords_are_qrcodes_at_every_level_and_many_versions(error_correction: int) -> None:
+    rng = random.Random(error_correction)
+    for _ in range(30):
+        payload = qr_payload(random_invoice(rng, rng.randint(1, 1200)))
+        code = qrcode.QRCode(error_correction=error_correction)
+        code.add_data(qrcode.util.QRData(payload.encode("ascii"), mode=qrcode.util.MODE_ALPHA_NUM))
+        code.best_fit()
+        assert qr_mask.codewords(code) == qrcode.util.create_data(code.version, code.error_correction,
+                                                                  code.data_list)
