@@ -90,11 +90,9 @@ def warm_up() -> None:
 
 def _to_surface(matrix: QrMatrix, module_px: int) -> pygame.Surface:
     n = matrix.size
-    pixels = bytearray()
-    for row in matrix.rows:
-        for dark in row:
-            pixels += bytes(DARK if dark else LIGHT)
-    small = pygame.image.frombuffer(bytes(pixels), (n, n), "RGB")
+    # One byte per module (0 light, 1 dark) on a two-colour palette: no per-module Python loop.
+    small = pygame.image.frombytes(b"".join(bytes(row) for row in matrix.rows), (n, n), "P")
+    small.set_palette([LIGHT, DARK])
     # Nearest-neighbour scaling keeps every module a sharp square of module_px x module_px.
     return pygame.transform.scale(small, (n * module_px, n * module_px))
 
