@@ -60,7 +60,7 @@ class MionWorker:
         self._build_lock = threading.Lock()
         self._network = network
         self._post = post
-        self._work: queue.SimpleQueue[MionEffect | None] = queue.SimpleQueue()
+        self._work: queue.Queue[MionEffect | None] = queue.Queue()
         self._closed = False
         self._threads = [threading.Thread(target=self._serve, name=f"mion-worker-{n}", daemon=True)
                          for n in range(threads)]
