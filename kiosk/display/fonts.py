@@ -63,6 +63,7 @@ class FontCache:
     def __init__(self) -> None:
         self._fonts: OrderedDict[tuple[Face, int], pygame.font.Font] = OrderedDict()
         self._probes: dict[Face, pygame.font.Font] = {}
+        self._last_size: dict[tuple[object, ...], int] = {}
         self.loads = 0
         """How many fonts were loaded (tests check the cache works)."""
 
@@ -102,7 +103,8 @@ class FontCache:
         """
         top = max(self.MIN_PX, min(height, max_px or height))
         bottom = min(top, max(self.MIN_PX, min_px or self.MIN_PX))
-        px = self._largest(bottom, top, lambda f: f.size(text)[0] <= width and f.get_linesize() <= height, face)
+        px = self._largest(bottom, top, lambda f: f.size(text)[0] <= width and f.get_linesize() <= height, face,
+                           box=("line", width, height))
         font = self.get(face, px)
         if font.size(text)[0] <= width:
             return font, text
@@ -119,7 +121,7 @@ class FontCache:
 
         top = max(self.MIN_PX, min(height, max_px))
         bottom = min(top, max(self.MIN_PX, min_px or self.MIN_PX))
-        font = self.get(face, self._largest(bottom, top, fits, face))
+        font = self.get(face, self._largest(bottom, top, fits, face, box=("paragraph", width, height, max_lines)))
         lines = balanced_wrap(font, text, width)
         room = max(1, min(max_lines, height // max(1, font.get_linesize())))
         if len(lines) > room:
@@ -128,8 +130,24 @@ class FontCache:
         lines = [ellipsize(font, line, width) for line in lines]
         return FittedLines(font=font, lines=tuple(lines), line_height=font.get_linesize())
 
-    def _largest(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face) -> int:
-        """Binary search the largest size in [bottom, top] for which ``ok(font)`` holds (else ``bottom``)."""
+    def _largest(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face, *,
+                 box: tuple[object, ...] = ()) -> int:
+        """The largest size in [bottom, top] for which ``ok(font)`` holds (else ``bottom``).
+
+        The size last found for the same ``box`` is tried first with loaded fonts (a countdown's text
+        changes every second, its size seldom); otherwise a binary search with the probe font.
+        """
+        key = (face, bottom, top, *box)
+        last = self._last_size.get(key)
+        if last is not None and ok(self.get(face, last)) and (last >= top or not ok(self.get(face, last + 1))):
+            return last
+        found = self._search(bottom, top, ok, face)
+        self._last_size[key] = found
+        if len(self._last_size) > self.CAPACITY * 4:
+            self._last_size.pop(next(iter(self._last_size)))
+        return found
+
+    def _search(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face) -> int:
         lo, hi = max(self.MIN_PX, bottom), max(self.MIN_PX, bottom, top)
         if ok(self._probe(face, hi)):
             return hi
