@@ -37,12 +37,12 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame
 
-from kiosk.shell.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.view import Frame, InvoiceView, ShopStatus
 from kiosk.display import screens
 from kiosk.display.window import Window
+from kiosk.shell.app import Hooks, KioskApp
 
 BENCH_KEY = "bench-key"
 AMOUNT_KEYS = ("1", "2", ".", "5", "0")
@@ -53,15 +53,18 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def run_kiosk(base_url: str, size: tuple[int, int]) -> int:
-    """Serve one sale's invoice until SIGTERM; report the first frame and the invoice screen."""
+def run_kiosk(base_url: str, size: tuple[int, int], idle: bool = False) -> int:
+    """Serve one sale's invoice until SIGTERM; report the first frame and the invoice screen.
+
+    With ``idle`` nothing is typed: the idle screen stays up (the parent waits for FIRST_FRAME only).
+    """
     base = Settings()
     settings = dataclasses.replace(
         base,
         mion=dataclasses.replace(base.mion, base_url=base_url, invoice_network="regtest"),
         display=dataclasses.replace(base.display, fullscreen=False, width=size[0], height=size[1]),
     )
-    seen = {"first": False, "invoice": False, "typed": False}
+    seen = {"first": False, "invoice": False, "typed": idle}
     loops = [0]
 
     def on_frame(frame: Frame, window: Window) -> None:
@@ -92,6 +95,29 @@ def run_kiosk(base_url: str, size: tuple[int, int]) -> int:
             stats = {"full_draws": app.window.full_draws, "partial_draws": app.window.partial_draws,
                      "loops": loops[0]}
     say(f"STATS {json.dumps(stats)}")
+    return 0
+
+
+def run_till(base_url: str, size: tuple[int, int], port: str) -> int:
+    """Serve the till on ``port`` (the line protocol) until SIGTERM, polling Mion every 0.1 s (``soak.py``)."""
+    base = Settings()
+    settings = dataclasses.replace(
+        base,
+        mion=dataclasses.replace(base.mion, base_url=base_url, invoice_network="regtest"),
+        display=dataclasses.replace(base.display, fullscreen=False, width=size[0], height=size[1]),
+        sale=dataclasses.replace(base.sale, poll_interval_s=0.1),
+        pos=dataclasses.replace(base.pos, enabled=True, port=port),
+    )
+    seen = [False]
+
+    def on_frame(frame: Frame, window: Window) -> None:
+        if not seen[0]:
+            seen[0] = True
+            say(f"FIRST_FRAME {time.monotonic():.6f}")
+
+    with tempfile.TemporaryDirectory() as tmp, \
+            KioskApp(settings, api_key=BENCH_KEY, state_dir=Path(tmp), hooks=Hooks(on_frame=on_frame)) as app:
+        app.run()
     return 0
 
 
@@ -136,18 +162,24 @@ def run_baseline(size: tuple[int, int], fps: int, shown: Frame) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("kiosk", "baseline"))
+    parser.add_argument("mode", choices=("kiosk", "baseline", "till"))
+    parser.add_argument("--port", help="till mode: the serial port (a pty's slave)")
     parser.add_argument("--size", required=True, help="WIDTHxHEIGHT")
     parser.add_argument("--base-url", help="kiosk mode: the simulator's base URL")
+    parser.add_argument("--idle", action="store_true", help="kiosk mode: type nothing, stay on the idle screen")
     parser.add_argument("--fps", type=int, default=30, help="baseline mode: frames per second")
     parser.add_argument("--invoice-json", help="baseline mode: the INVOICE line's json from the kiosk run")
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the whole run here")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    if args.mode == "kiosk":
+    if args.mode == "till":
+        if not (args.base_url and args.port):
+            parser.error("till mode needs --base-url and --port")
+        target: Callable[[], int] = functools.partial(run_till, args.base_url, (width, height), args.port)
+    elif args.mode == "kiosk":
         if not args.base_url:
             parser.error("kiosk mode needs --base-url")
-        target: Callable[[], int] = functools.partial(run_kiosk, args.base_url, (width, height))
+        target = functools.partial(run_kiosk, args.base_url, (width, height), args.idle)
     else:
         if not args.invoice_json:
             parser.error("baseline mode needs --invoice-json")

@@ -26,11 +26,11 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 
-from kiosk.shell.app import Hooks, KioskApp
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.view import Frame, InvoiceView, PaidView
 from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import Hooks, KioskApp
 
 KEY = "bench-key"
 

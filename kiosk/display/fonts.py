@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,15 +49,23 @@ class FittedLines:
 
 
 class FontCache:
-    """Loaded ``pygame.font.Font`` objects by face and pixel size.
+    """Loaded ``pygame.font.Font`` objects by face and pixel size, the last :attr:`CAPACITY` used.
 
-    Loading a font is slow on a Pi Zero; each (face, size) is loaded once per process.
+    Loading a font is slow on a Pi Zero and each costs memory, so the sizes are searched with one
+    probe font per face, resized in place (``point_size``: the same metrics as a font loaded at that
+    size), and only the sizes a screen draws with are loaded and kept.
     """
 
     MIN_PX = 8
+    CAPACITY = 24
+    """Fonts kept: more than any two screens use together, so a redraw loads nothing."""
 
     def __init__(self) -> None:
-        self._fonts: dict[tuple[Face, int], pygame.font.Font] = {}
+        self._fonts: OrderedDict[tuple[Face, int], pygame.font.Font] = OrderedDict()
+        self._probes: dict[Face, pygame.font.Font] = {}
+        self._last_size: dict[tuple[object, ...], int] = {}
+        self.loads = 0
+        """How many fonts were loaded (tests check the cache works)."""
 
     def get(self, face: Face, px: int) -> pygame.font.Font:
         """The font ``face`` at ``px`` pixels (at least :attr:`MIN_PX`)."""
@@ -64,11 +73,27 @@ class FontCache:
         key = (face, px)
         font = self._fonts.get(key)
         if font is None:
-            if not pygame.font.get_init():
-                pygame.font.init()
-            font = pygame.font.Font(face.path, px)
+            font = self._load(face, px)
             self._fonts[key] = font
+            while len(self._fonts) > self.CAPACITY:
+                self._fonts.popitem(last=False)
+        else:
+            self._fonts.move_to_end(key)
         return font
+
+    def _load(self, face: Face, px: int) -> pygame.font.Font:
+        if not pygame.font.get_init():
+            pygame.font.init()
+        self.loads += 1
+        return pygame.font.Font(face.path, px)
+
+    def _probe(self, face: Face, px: int) -> pygame.font.Font:
+        """The face's measuring font, set to ``px`` (only for measuring: the next probe resizes it)."""
+        probe = self._probes.get(face)
+        if probe is None:
+            probe = self._probes[face] = self._load(face, px)
+        probe.point_size = px
+        return probe
 
     def fit_line(self, text: str, face: Face, width: int, height: int, *, max_px: int | None = None,
                  min_px: int | None = None) -> tuple[pygame.font.Font, str]:
@@ -78,7 +103,8 @@ class FontCache:
         """
         top = max(self.MIN_PX, min(height, max_px or height))
         bottom = min(top, max(self.MIN_PX, min_px or self.MIN_PX))
-        px = self._largest(bottom, top, lambda f: f.size(text)[0] <= width and f.get_linesize() <= height, face)
+        px = self._largest(bottom, top, lambda f: f.size(text)[0] <= width and f.get_linesize() <= height, face,
+                           box=("line", width, height))
         font = self.get(face, px)
         if font.size(text)[0] <= width:
             return font, text
@@ -95,7 +121,7 @@ class FontCache:
 
         top = max(self.MIN_PX, min(height, max_px))
         bottom = min(top, max(self.MIN_PX, min_px or self.MIN_PX))
-        font = self.get(face, self._largest(bottom, top, fits, face))
+        font = self.get(face, self._largest(bottom, top, fits, face, box=("paragraph", width, height, max_lines)))
         lines = balanced_wrap(font, text, width)
         room = max(1, min(max_lines, height // max(1, font.get_linesize())))
         if len(lines) > room:
@@ -104,14 +130,30 @@ class FontCache:
         lines = [ellipsize(font, line, width) for line in lines]
         return FittedLines(font=font, lines=tuple(lines), line_height=font.get_linesize())
 
-    def _largest(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face) -> int:
-        """Binary search the largest size in [bottom, top] for which ``ok(font)`` holds (else ``bottom``)."""
-        lo, hi = bottom, max(bottom, top)
-        if ok(self.get(face, hi)):
+    def _largest(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face, *,
+                 box: tuple[object, ...] = ()) -> int:
+        """The largest size in [bottom, top] for which ``ok(font)`` holds (else ``bottom``).
+
+        The size last found for the same ``box`` is tried first with loaded fonts (a countdown's text
+        changes every second, its size seldom); otherwise a binary search with the probe font.
+        """
+        key = (face, bottom, top, *box)
+        last = self._last_size.get(key)
+        if last is not None and ok(self.get(face, last)) and (last >= top or not ok(self.get(face, last + 1))):
+            return last
+        found = self._search(bottom, top, ok, face)
+        self._last_size[key] = found
+        if len(self._last_size) > self.CAPACITY * 4:
+            self._last_size.pop(next(iter(self._last_size)))
+        return found
+
+    def _search(self, bottom: int, top: int, ok: Callable[[pygame.font.Font], bool], face: Face) -> int:
+        lo, hi = max(self.MIN_PX, bottom), max(self.MIN_PX, bottom, top)
+        if ok(self._probe(face, hi)):
             return hi
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if ok(self.get(face, mid)):
+            if ok(self._probe(face, mid)):
                 lo = mid
             else:
                 hi = mid

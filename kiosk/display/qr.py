@@ -15,10 +15,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import pygame
-import qrcode
-import qrcode.constants
-import qrcode.exceptions
-import qrcode.util
 
 from kiosk.errors import InvoiceRejected
 
@@ -57,13 +53,22 @@ def encode(payload: str) -> QrMatrix:
     """Encode ``payload`` at error correction M, in alphanumeric mode when the text allows it.
 
     Remembered for the last few payloads, so the Mion worker thread can encode a new invoice before
-    it reaches the screen and the main loop never waits the ~20 ms (far more on a Pi Zero) it takes.
+    it reaches the screen and the main loop never waits the few milliseconds (far more on a Pi Zero) it takes.
     Pure and thread-safe: it touches no pygame state.
+
+    ``qrcode`` (and the Pillow it imports) is loaded on the first call, not when the kiosk starts:
+    the app warms it up on a thread of its own once the first frame is shown.
 
     Raises:
         InvoiceRejected: the payload does not fit the largest QR code.
     """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE_MODULES)
+    import qrcode.constants
+    import qrcode.exceptions
+    import qrcode.util
+
+    from kiosk.display import qr_mask
+
+    code = qr_mask.new_code(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE_MODULES)
     try:
         data = qrcode.util.QRData(payload.encode("ascii"), mode=qrcode.util.MODE_ALPHA_NUM)
     except (UnicodeEncodeError, TypeError, ValueError):
@@ -72,19 +77,22 @@ def encode(payload: str) -> QrMatrix:
     else:
         code.add_data(data)
     try:
-        code.make(fit=True)
+        qr_mask.make(code)  # what code.make(fit=True) gives, with the mask chosen in a few milliseconds
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:  # qrcode 8 raises ValueError past v40
         raise InvoiceRejected(f"invoice too long for a QR code ({len(payload)} characters)") from exc
     return QrMatrix(rows=tuple(tuple(bool(m) for m in row) for row in code.get_matrix()))
 
 
+def warm_up() -> None:
+    """Load the encoder now (it takes ~15 ms here, far more on a Pi Zero), so that no invoice waits for it."""
+    from kiosk.display import qr_mask  # noqa: F401
+
+
 def _to_surface(matrix: QrMatrix, module_px: int) -> pygame.Surface:
     n = matrix.size
-    pixels = bytearray()
-    for row in matrix.rows:
-        for dark in row:
-            pixels += bytes(DARK if dark else LIGHT)
-    small = pygame.image.frombuffer(bytes(pixels), (n, n), "RGB")
+    # One byte per module (0 light, 1 dark) on a two-colour palette: no per-module Python loop.
+    small = pygame.image.frombytes(b"".join(bytes(row) for row in matrix.rows), (n, n), "P")
+    small.set_palette([LIGHT, DARK])
     # Nearest-neighbour scaling keeps every module a sharp square of module_px x module_px.
     return pygame.transform.scale(small, (n * module_px, n * module_px))
 

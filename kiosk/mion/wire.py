@@ -4,7 +4,9 @@
 a call for ever. So every call runs as an :class:`Exchange` with a total deadline. A watchdog timer
 shuts the call's socket down when the deadline passes (or when :meth:`Watch.cut_all` is called at
 shutdown); the blocked read then returns at once, ``requests`` raises, and the client reports the
-call as an outage. Shutting a socket down wakes a read blocked in another thread, where closing it
+call as an outage. One watchdog thread per client serves every call: it sleeps until the earliest
+deadline of the calls running, or until told of a call that must end sooner, so a poll costs no
+thread of its own and no wake-up beyond its own. Shutting a socket down wakes a read blocked in another thread, where closing it
 would not; the socket object stays valid, so its owner closes it as usual.
 
 The exchange finds its socket through the connection classes that :class:`WatchedAdapter` gives
@@ -50,8 +52,6 @@ class Exchange:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._done = False
-        self._timer = threading.Timer(limit_s, self.cut, args=("deadline",))
-        self._timer.daemon = True
 
     @property
     def cut_short(self) -> bool:
@@ -81,11 +81,7 @@ class Exchange:
             if self.reason is not None:
                 _shut_down(sock)
 
-    def _start(self) -> None:
-        self._timer.start()
-
     def _finish(self) -> None:
-        self._timer.cancel()
         with self._lock:  # from here on, a late timer cannot touch a socket back in the pool
             self._done = True
             self._sockets.clear()
@@ -96,11 +92,16 @@ class DeadlinePassed(requests.exceptions.Timeout):
 
 
 class Watch:
-    """The exchanges running through one client, so that closing it can cut them all."""
+    """The exchanges running through one client, so that closing it can cut them all, and the
+    watchdog thread that cuts each one at its deadline (started with the first exchange)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._running: set[Exchange] = set()
+        self._wake_at: float | None = None
+        """When the watchdog looks next; None while it sleeps until told (no exchange to watch)."""
+        self._watchdog: threading.Thread | None = None
 
     @contextlib.contextmanager
     def exchange(self, limit_s: float) -> Iterator[Exchange]:
@@ -110,7 +111,11 @@ class Watch:
         _current.exchange = exchange
         with self._lock:
             self._running.add(exchange)
-        exchange._start()
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(target=self._guard, name="mion-deadlines", daemon=True)
+                self._watchdog.start()
+            elif self._wake_at is None or exchange.deadline < self._wake_at:
+                self._changed.notify()
         try:
             yield exchange
         finally:
@@ -118,6 +123,18 @@ class Watch:
             with self._lock:
                 self._running.discard(exchange)
             _current.exchange = outer
+
+    def _guard(self) -> None:
+        """The watchdog: cut every exchange past its deadline; sleep until the next one is due."""
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                due = [e.deadline for e in self._running if e.reason is None]
+                for exchange in [e for e in self._running if e.reason is None and e.deadline <= now]:
+                    exchange.cut("deadline")
+                due = [d for d in due if d > now]
+                self._wake_at = min(due) if due else None
+                self._changed.wait(None if self._wake_at is None else self._wake_at - now)
 
     def cut_all(self) -> int:
         """Cut every exchange now running; they fail as their sockets go. Returns how many there were."""

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
@@ -25,7 +25,9 @@ from kiosk.core.events import Failure, Request
 from kiosk.core.invoice import check_invoice
 from kiosk.core.model import Attempt
 from kiosk.errors import InvoiceRejected, MionRejected, MionUnavailable
-from kiosk.mion.client import MionClient
+
+if TYPE_CHECKING:
+    from kiosk.mion.client import MionClient
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,9 @@ class MionWorker:
     """Runs Mion calls off the main thread.
 
     Args:
-        client: the Mion client (its deadline bounds every call).
+        client: the Mion client (its deadline bounds every call), or a function that builds it: then
+            it is built on first use, or by :meth:`connect`, so that a kiosk starting up does not
+            wait for the HTTP stack to load.
         network: the invoice network the kiosk accepts (see ``kiosk.config.INVOICE_NETWORKS``).
         post: hands each answer to the main loop and wakes it (thread-safe).
         threads: how many requests may run at once.
@@ -47,18 +51,36 @@ class MionWorker:
             encodes the QR code there); raising ``InvoiceRejected`` refuses the invoice.
     """
 
-    def __init__(self, client: MionClient, *, network: str, post: Callable[[ev.Event], None], threads: int = 4,
+    def __init__(self, client: MionClient | Callable[[], MionClient], *, network: str,
+                 post: Callable[[ev.Event], None], threads: int = 4,
                  prepare: Callable[[Attempt], object] | None = None) -> None:
         self._prepare = prepare
-        self._client = client
+        self._built: MionClient | None = None if callable(client) else client
+        self._build: Callable[[], MionClient] | None = client if callable(client) else None
+        self._build_lock = threading.Lock()
         self._network = network
         self._post = post
-        self._work: queue.SimpleQueue[MionEffect | None] = queue.SimpleQueue()
+        self._work: queue.Queue[MionEffect | None] = queue.Queue()
         self._closed = False
         self._threads = [threading.Thread(target=self._serve, name=f"mion-worker-{n}", daemon=True)
                          for n in range(threads)]
         for thread in self._threads:
             thread.start()
+
+    @property
+    def _client(self) -> MionClient:
+        return self.connect()
+
+    def connect(self) -> MionClient:
+        """The client, built now if it was not yet (thread-safe)."""
+        built = self._built
+        if built is None:
+            with self._build_lock:
+                if self._built is None:
+                    assert self._build is not None
+                    self._built = self._build()
+                built = self._built
+        return built
 
     def submit(self, effect: MionEffect) -> None:
         """Run ``effect`` on a worker thread; its answer comes back as an event. Ignored once closed."""
@@ -73,7 +95,9 @@ class MionWorker:
         self._closed = True
         for _ in self._threads:
             self._work.put(None)  # behind the queued work, which each thread now skips
-        cut = self._client.cancel_requests()
+        with self._build_lock:
+            built = self._built
+        cut = built.cancel_requests() if built is not None else 0
         give_up = time.monotonic() + CLOSE_WAIT_S
         for thread in self._threads:
             thread.join(max(0.0, give_up - time.monotonic()))

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
+
+import pygame
 
 from kiosk.config import Settings
 from kiosk.core import effects as fx
@@ -22,19 +25,22 @@ from kiosk.core.register import Register
 from kiosk.core.view import Frame
 from kiosk.display import qr
 from kiosk.display.window import Window
+from kiosk.inputs import key_wake
 from kiosk.inputs.payment_reader import PaymentReader
-from kiosk.mion.client import MionClient
 from kiosk.mion.worker import MionWorker
 from kiosk.shell.devices import Devices
 from kiosk.shell.ledger import Ledger
-from kiosk.shell.loop import Hooks, Loop, Parts
+from kiosk.shell.loop import KEY_POLL_S, Hooks, Loop, Parts
 from kiosk.shell.messages import Message
 from kiosk.shell.recovery import read_recoverable
 from kiosk.shell.rules import timing_from
-from kiosk.shell.till import Till
 from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
 from kiosk.store.paths import ensure_state_dir
+
+if TYPE_CHECKING:
+    from kiosk.mion.client import MionClient
+    from kiosk.shell.till import Till
 
 __all__ = ["Hooks", "KioskApp", "timing_from"]
 
@@ -53,10 +59,12 @@ class KioskApp:
                                  logo_path=settings.shop.logo or None)
         self.window = Window(settings.display, settings.shop.language, logo_path=settings.shop.logo or None)
         self.loop = Loop(self.register, self.window, self.hooks, owner=self, demo=demo)
+        self.loop.on_started = self.warm_up
         self.journal = Journal(state_dir / "journal.sqlite3")
         self.devices = Devices(settings, self.journal, self.loop.post)
         self.till: Till | None = None
         self.worker: MionWorker | None = None
+        self._client: MionClient | None = None
         self._readers = tuple(readers)
         self._api_key = api_key
         self._state_dir = state_dir
@@ -71,14 +79,18 @@ class KioskApp:
         stack.callback(self.journal.close)
         self.window.open()
         stack.callback(self.window.close)
-        client = MionClient(self.settings.mion, self._api_key)
-        stack.callback(client.close)
-        self.worker = MionWorker(client, network=self.settings.mion.invoice_network, post=self.loop.post,
+        self._watch_keys()
+        if not self._api_key:
+            raise ValueError("api_key must not be empty")
+        stack.callback(self._close_client)
+        self.worker = MionWorker(self._connect, network=self.settings.mion.invoice_network, post=self.loop.post,
                                  prepare=lambda attempt: qr.encode(qr.qr_payload(attempt.invoice)))
         stack.callback(self.worker.close)
         self.devices.open()
         stack.callback(self.devices.close)
         if self.settings.pos.enabled:
+            from kiosk.shell.till import Till  # the serial stack only for a kiosk with a till
+
             self.till = Till(self.settings, self.journal, self.register, self.loop.apply, self.loop.post,
                              new_reference=self.loop.new_reference, clock=self.loop.now)
             self.till.start()
@@ -93,6 +105,45 @@ class KioskApp:
                                 terminal_id=self.settings.shop.terminal_id, till=self.till, readers=self._readers)
         self._recover()  # before anything else can start a sale
         return self
+
+    def _connect(self) -> MionClient:
+        """The Mion client, built on its first use or by ``warm_up`` (it loads the HTTP stack)."""
+        from kiosk.mion.client import MionClient
+
+        self._client = MionClient(self.settings.mion, self._api_key)
+        return self._client
+
+    def _close_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    def warm_up(self) -> None:
+        """Load what the first sale needs (the HTTP stack, the QR encoder) on a thread of its own.
+
+        Called by the loop once the first frame is shown, so that neither the start nor the first
+        invoice waits for these imports.
+        """
+        def load() -> None:
+            try:
+                qr.warm_up()
+                if self.worker is not None:
+                    self.worker.connect()
+            except Exception:  # the first sale will try again, and report it
+                log.exception("warming up failed")
+
+        threading.Thread(target=load, name="warm-up", daemon=True).start()
+
+    def _watch_keys(self) -> None:
+        """Let a key wake the loop where SDL reads the keypads' devices; otherwise the loop looks for keys."""
+        driver = pygame.display.get_driver()
+        watching = False
+        if driver in key_wake.EVDEV_DRIVERS:
+            watcher = key_wake.EvdevKeyWake(self.loop.wake)
+            watching = watcher.start()
+            self._stack.callback(watcher.stop)
+        self.loop.key_poll_s = KEY_POLL_S if key_wake.must_poll_keys(driver, watching) else None
+        log.info("keys: %s (SDL driver %s)", "a key wakes the loop" if self.loop.key_poll_s is None
+                 else f"looked for every {KEY_POLL_S * 1000:.0f} ms", driver)
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from kiosk.config import Settings
 from kiosk.core import effects as fx
@@ -27,9 +28,11 @@ from kiosk.core.model import Phase
 from kiosk.errors import StoreError
 from kiosk.inputs.till_protocol import PaidSale, TillProtocol, protocol_class
 from kiosk.shell.devices import Devices
-from kiosk.shell.till import Till
 from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
+
+if TYPE_CHECKING:
+    from kiosk.shell.till import Till  # the serial stack is loaded only for a kiosk with a till
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,9 @@ Theory of operation
 -------------------
 One thread, the main one, owns pygame, the register and every part's main-thread side. Edge threads
 (Mion requests, the till's serial reader, the print worker, payment readers) only ``post`` a message
-(:mod:`kiosk.shell.messages`) and wake the loop. The loop sleeps until it is woken, the register's
-next deadline comes or it is time to look at the keyboard (``KEY_POLL_S``); it never spins.
+(:mod:`kiosk.shell.messages`) and wake the loop. The loop sleeps until it is woken (a key on the
+Linux console wakes it too), the register's next deadline comes or, in a window, it is time to look
+at the keyboard (``KEY_POLL_S``); it never spins.
 
 Dispatch cannot fall through: messages and effects are matched by type, each to one owner, and the
 last case is ``assert_never`` so that a new kind the loop does not handle fails the type check.
@@ -57,11 +58,12 @@ log = logging.getLogger(__name__)
 MAX_WAIT_S = 1.0
 """Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
 KEY_POLL_S = 0.04
-"""How often keys are looked for while nothing else happens.
+"""How often keys are looked for while nothing else happens, when nothing wakes the loop for a key.
 
 ``pygame.event.wait(timeout)`` looks for events every millisecond, which alone costs a few percent of
-a core (more on a Pi Zero). The loop instead sleeps on a ``threading.Event`` that the edge threads set,
-and looks at the keyboard 25 times a second: a key waits at most 40 ms, unnoticed by a cashier.
+a core (more on a Pi Zero). The loop instead sleeps on a ``threading.Event`` that the edge threads set.
+On the Linux console an edge thread watches the keypads and wakes it (:mod:`kiosk.inputs.key_wake`);
+in a window the loop looks at the keyboard 25 times a second: a key waits at most 40 ms.
 """
 
 
@@ -122,6 +124,10 @@ class Loop:
         self._offered: OfferedInvoice | None = None
         self._stop = threading.Event()
         self._woken = threading.Event()
+        self.on_started: Callable[[], None] | None = None
+        """Called once the first frame is shown (the app loads what the first sale needs)."""
+        self.key_poll_s: float | None = KEY_POLL_S
+        """How often to look at the keyboard while asleep; None when a key wakes the loop (see ``KEY_POLL_S``)."""
 
     def now(self) -> datetime:
         return self.hooks.clock()
@@ -149,10 +155,14 @@ class Loop:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
         self.draw()
+        if self.on_started is not None:
+            self.on_started()
+            self.on_started = None
         while not self._stop.is_set():
             events = pygame.event.get()
             if not events and self.queue.empty():
-                self._woken.wait(min(self._wait_ms() / 1000, KEY_POLL_S))
+                wait_s = self._wait_ms() / 1000
+                self._woken.wait(wait_s if self.key_poll_s is None else min(wait_s, self.key_poll_s))
                 self._woken.clear()
                 events = pygame.event.get()
             for event in events:
