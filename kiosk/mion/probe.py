@@ -20,6 +20,7 @@ import requests
 
 from kiosk.config import MionSettings
 from kiosk.mion.refusal import NotFoundKind, not_found_kind, scrub
+from kiosk.mion.wire import Watch, WatchedAdapter, read_body
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,12 @@ class Probe:
         self._key = api_key
         self._base = settings.base_url.rstrip("/")
         self._timeout = (settings.connect_timeout_s, settings.read_timeout_s)
+        self._deadline_s = settings.connect_timeout_s + settings.read_timeout_s
+        self._watch = Watch()
         self._http = requests.Session()
+        adapter = WatchedAdapter()  # a total deadline per call, as the kiosk's own client has
+        self._http.mount("https://", adapter)
+        self._http.mount("http://", adapter)
         scheme = settings.auth_scheme.strip()
         self._http.headers[settings.auth_header] = f"{scheme} {api_key}" if scheme else api_key
         self._http.headers["Accept"] = "application/json"
@@ -83,9 +89,10 @@ class Probe:
         method, _, template = spec.partition(" ")
         path = template.replace("{id}", quote(session_id, safe="")).replace("{reference}", quote(reference, safe=""))
         try:
-            with self._http.request(method, self._base + path, json=body, timeout=self._timeout,
-                                    allow_redirects=False, stream=True) as response:
-                raw = _read_at_most(response, MAX_ANSWER_BYTES)
+            with self._watch.exchange(self._deadline_s) as deadline, \
+                    self._http.request(method, self._base + path, json=body, timeout=self._timeout,
+                                       allow_redirects=False, stream=True) as response:
+                raw, _ = read_body(response, MAX_ANSWER_BYTES, deadline)
         except requests.RequestException as exc:
             problem = "TLS certificate not accepted" if isinstance(exc, requests.exceptions.SSLError) else \
                 f"no answer ({type(exc).__name__})"
@@ -101,17 +108,6 @@ class Probe:
         log.debug("live check %s %s -> %s", method, path, exchange.status or exchange.problem)
         self.exchanges.append(exchange)
         return exchange
-
-
-def _read_at_most(response: requests.Response, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(64 * 1024):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            break
-    return b"".join(chunks)[:limit]
 
 
 def json_type(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,17 @@ def test_an_expiry_mion_ignored_is_said(sim: MionSimulator) -> None:
     assert report.ok  # the kiosk still sells; the session just lives as long as Mion decides
     assert next(line for line in run_live_check(settings_for(sim), KEY).lines
                 if line.subject.startswith("session expiry as asked")).verdict == "found"
+
+
+def test_an_answer_trickled_a_byte_at_a_time_is_cut_at_the_calls_deadline(sim: MionSimulator) -> None:
+    """Each read comes in time, the answer never does: the check gives up as the kiosk would (0.4 + 0.4 s)."""
+    sim.trickle_s = 0.2
+    sim.fail_next(1, "trickle")
+    started = time.monotonic()
+
+    report = run_live_check(settings_for(sim, connect_timeout_s=0.4, read_timeout_s=0.4), KEY)
+
+    took = time.monotonic() - started
+    (line,) = report.lines
+    assert line.verdict == "no answer" and not report.ok
+    assert took < 0.8 + 3.0, f"the check waited {took:.1f} s for one call"
