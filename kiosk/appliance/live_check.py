@@ -30,7 +30,6 @@ CHECK_AMOUNT_CENTS = 1
 """The check session's amount: the smallest the kiosk can ask for."""
 CHECK_SESSION_LIFETIME_S = 600
 """The check session expires by itself this long after the check."""
-ENDPOINTS = ("create_session", "create_attempt", "session_status", "session_by_id", "session_by_reference")
 
 _LIKELY_PATHS: dict[str, tuple[str, ...]] = {
     "create_session": ("POST /payment-sessions", "POST /payment-session"),

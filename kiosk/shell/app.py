@@ -189,7 +189,3 @@ class KioskApp:
 
     def frame(self, now: datetime) -> Frame:
         return self.loop.frame(now)
-
-    @property
-    def mion_reachable(self) -> bool | None:
-        return self.loop.mion_reachable
