@@ -5,9 +5,9 @@ payment (then off by itself), a fast blink on an error.
 
 The main loop times the light: ``show(pattern, now)`` sets the level at once, ``next_change()`` says
 when the level changes next (the loop sleeps no longer than that) and ``tick(now)`` sets the level
-the pattern has at ``now``. The slow blink changes on the half second, when the loop wakes anyway to
-poll Mion, so a blinking light costs no wake-up of its own (gpiozero's ``blink`` would run a thread
-that wakes twice a second). Setting a pin is a few microseconds, so ``show`` and ``tick`` never block.
+the pattern has at ``now``. The slow blink changes with the countdown's frame each second, when the
+loop wakes anyway, so a blinking light costs no wake-up of its own (gpiozero's ``blink`` would run a
+thread that wakes at every change). Setting a pin is a few microseconds, so ``show`` and ``tick`` never block.
 
 A machine without GPIO (laptop, CI, demo) gets gpiozero's mock pins automatically and says so once
 in the log (:func:`default_pin_factory`, shared with :mod:`kiosk.outputs.buzzer`). A light that cannot
@@ -30,8 +30,9 @@ from kiosk.core.effects import Light
 
 log = logging.getLogger(__name__)
 
-INVOICE_BLINK_S = (0.5, 0.5)
-"""On and off time of the slow blink while an invoice is shown."""
+INVOICE_BLINK_S = (1.0, 1.0)
+"""On and off time of the slow blink while an invoice is shown: a second each, so that the light
+changes with the countdown's frame, when the loop is awake anyway."""
 ERROR_BLINK_S = (0.1, 0.1)
 """On and off time of the fast blink on an error."""
 
@@ -137,10 +138,11 @@ class StatusLight:
             log.error("status light: cannot show %s: %s", self._pattern.value, exc)
 
 
-MAX_SLACK_S = 0.1
-SLACK_SHARE = 0.2
-"""A level change may come up to this share of its phase (at most ``MAX_SLACK_S``) early or late: the
-blink stays even to the eye, and the loop need not wake for it when a poll or a frame is that close."""
+MAX_SLACK_S = 0.5
+SLACK_SHARE = 0.5
+"""A level change may come up to this share of its phase (at most ``MAX_SLACK_S``) early or late, so
+that it rides on the loop's next wake-up for a frame instead of one of its own: the slow blink then
+falls in step with the countdown's frames after its first change."""
 
 
 def phase_s(pattern: Light, level: bool, paid_on_s: float) -> float | None:

@@ -45,6 +45,7 @@ from kiosk.display.window import Window
 from kiosk.errors import IllegalTransition, KioskError, SaleRefused, StoreError
 from kiosk.inputs.keypad import key_for
 from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
+from kiosk.mion.worker import Hold
 from kiosk.shell.ledger import Ledger, SaleNotRecorded
 from kiosk.shell.messages import Message, PrinterState, ReaderState, TillBytes, TillLink, TillQuiet
 
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_WAIT_S = 1.0
+HOLD_S = 5.0
+"""Longest a status poll of the invoice on screen is held while Mion's answer stays the same: the
+register hears "still open" at least this often (``kiosk.mion.worker.Hold``)."""
 """Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
 KEY_POLL_S = 0.04
 """How often keys are looked for while nothing else happens, when nothing wakes the loop for a key.
@@ -190,7 +194,17 @@ class Loop:
         if polls:
             assert self.parts is not None
             for poll in polls:
-                self.parts.worker.submit(poll)
+                self.parts.worker.submit(poll, self._hold_for(poll))
+
+    def _hold_for(self, poll: fx.PollStatus) -> Hold | None:
+        """Hold the poll of the invoice on screen until Mion says something new (``kiosk.mion.worker``),
+        never past the session's end, when the register wants to hear Mion's last word."""
+        sale = self.register.sale
+        if sale is None or sale.reference != poll.reference or self.register.phase is not Phase.AWAITING_PAYMENT:
+            return None
+        every_s = self.register.timing.poll_interval_s
+        at_most_s = min(HOLD_S, (sale.session_expires_at - self.hooks.clock()).total_seconds())
+        return Hold(every_s=every_s, at_most_s=at_most_s) if at_most_s >= 2 * every_s else None
 
     def _tick_light(self) -> None:
         light = self.parts.devices.light if self.parts is not None else None
@@ -388,6 +402,8 @@ class Loop:
             case (fx.RecordSale() | fx.RecordSession() | fx.RecordAttempt() | fx.RecordStatus() | fx.RecordPaid()
                   | fx.RecordEnded() | fx.RecordRefusal()):
                 parts.ledger.record(effect, self.hooks.clock())
+                if isinstance(effect, fx.RecordPaid | fx.RecordEnded):
+                    parts.worker.release(effect.reference)  # its held poll need not ask Mion again
             case fx.SetLight():
                 if parts.devices.light is not None:
                     parts.devices.light.show(effect.light, self.hooks.monotonic())

@@ -81,13 +81,13 @@ def test_idle_light_is_off_and_off_pattern_keeps_it_off(factory: MockFactory) ->
     light.light.close()
 
 
-def test_invoice_blinks_slowly_half_a_second_on_half_off(factory: MockFactory) -> None:
+def test_invoice_blinks_slowly_a_second_on_a_second_off(factory: MockFactory) -> None:
     light = Timed(open_light(factory, pin="GPIO17"))
     factory.pin(17).clear_states()
     light.show(Light.INVOICE)
     assert factory.pin(17).state  # on at once
-    wakes = light.sleep_as_the_loop_would(2.0)
-    assert wakes == pytest.approx([100.5, 101.0, 101.5, 102.0])
+    wakes = light.sleep_as_the_loop_would(4.0)
+    assert wakes == pytest.approx([101.0, 102.0, 103.0, 104.0])
     assert levels(factory, 17) == [False, True, False, True, False, True]
     light.light.close()
 
@@ -96,13 +96,28 @@ def test_a_blink_change_rides_on_a_wake_up_within_its_slack_and_is_timed_from_it
     light = Timed(open_light(factory, pin="GPIO17"))
     light.show(Light.INVOICE)
     edge, slack = light.light.next_change()  # type: ignore[misc]
-    assert (edge, slack) == pytest.approx((100.5, 0.1))
+    assert (edge, slack) == pytest.approx((101.0, 0.5))
     light.light.tick(edge - slack - 0.001)  # a poll just outside the slack: no change yet
     assert factory.pin(17).state
     light.light.tick(edge - slack + 0.001)  # a poll inside it: the light goes off now ...
     assert not factory.pin(17).state
     next_edge, _ = light.light.next_change()  # type: ignore[misc]
     assert next_edge == pytest.approx(edge - slack + 0.001 + INVOICE_BLINK_S[1])  # ... and times its off phase from then
+
+
+def test_the_slow_blink_falls_in_step_with_the_countdowns_frames(factory: MockFactory) -> None:
+    light = Timed(open_light(factory, pin="GPIO17"))
+    light.show(Light.INVOICE)  # shown 0.36 s before a frame; frames then come every second
+    frames = [100.36 + n for n in range(6)]
+    changes = []
+    for frame in frames:
+        before = factory.pin(17).state
+        light.light.tick(frame)
+        if factory.pin(17).state != before:
+            changes.append(frame)
+        change = light.light.next_change()
+        assert change is not None and frame + 1.0 <= change[0] + change[1]  # the next frame will do
+    assert changes == frames[1:]  # after the first second, every frame changes it: no wake-up of its own
 
 
 def test_error_blinks_fast(factory: MockFactory) -> None:
@@ -119,9 +134,9 @@ def test_paid_is_solid_then_off_by_itself(factory: MockFactory) -> None:
     light = Timed(open_light(factory, pin="GPIO17", paid_on_s=5.0))
     factory.pin(17).clear_states()
     light.show(Light.PAID)
-    light.run(4.89)  # the loop wakes often meanwhile: still solid, one change
+    light.run(4.49)  # the loop wakes often meanwhile: still solid, one change
     assert levels(factory, 17) == [False, True]
-    light.run(0.02)  # 4.91 s: within the slack (0.1 s) of 5 s, it may go off now
+    light.run(0.02)  # 4.51 s: within the slack (0.5 s) of 5 s, it may go off now
     assert levels(factory, 17) == [False, True, False]
     light.run(3.0)
     assert levels(factory, 17) == [False, True, False]  # and it stays off
