@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MionEffect = fx.CreateSession | fx.FindSession | fx.CreateAttempt | fx.PollStatus
+Observe = Callable[[Request, float, Failure | None], None]
+"""Told of each request as it ends, on the worker thread: its kind, seconds taken and failure (the metrics)."""
 
 CLOSE_WAIT_S = 1.0
 """How long :meth:`MionWorker.close` waits for its threads after cutting their requests."""
@@ -49,12 +51,14 @@ class MionWorker:
         threads: how many requests may run at once.
         prepare: called on the worker thread with each usable attempt before it is handed on (the app
             encodes the QR code there); raising ``InvoiceRejected`` refuses the invoice.
+        observe: told of each request's kind, duration and failure (must return at once).
     """
 
     def __init__(self, client: MionClient | Callable[[], MionClient], *, network: str,
                  post: Callable[[ev.Event], None], threads: int = 4,
-                 prepare: Callable[[Attempt], object] | None = None) -> None:
+                 prepare: Callable[[Attempt], object] | None = None, observe: Observe | None = None) -> None:
         self._prepare = prepare
+        self._observe = observe
         self._built: MionClient | None = None if callable(client) else client
         self._build: Callable[[], MionClient] | None = client if callable(client) else None
         self._build_lock = threading.Lock()
@@ -114,12 +118,16 @@ class MionWorker:
                 self._run(effect)
 
     def _run(self, effect: MionEffect) -> None:
+        started = time.monotonic()
         try:
             event = self._call(effect)
         except Exception:  # a bug must not kill the worker thread silently
             log.exception("Mion request %s failed unexpectedly", type(effect).__name__)
             event = ev.RequestFailed(reference=effect.reference, request=_request_of(effect),
                                      failure=Failure.UNAVAILABLE, message="internal error")
+        if self._observe is not None:
+            self._observe(_request_of(effect), time.monotonic() - started,
+                          event.failure if isinstance(event, ev.RequestFailed) else None)
         if self._closed:
             return  # the loop is ending; the journal already holds what a restart needs
         self._post(event)

@@ -28,6 +28,7 @@ from kiosk.core.model import Phase
 from kiosk.errors import StoreError
 from kiosk.inputs.till_protocol import PaidSale, TillProtocol, protocol_class
 from kiosk.shell.devices import Devices
+from kiosk.shell.observer import SaleObserver
 from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
 
@@ -68,8 +69,9 @@ def paid_outputs(settings: Settings, paid: PaidSale, protocol: Protocol) -> tupl
 
 class Ledger:
     def __init__(self, settings: Settings, journal: Journal, devices: Devices, till: Till | None, *,
-                 ballast: Ballast | None = None) -> None:
+                 ballast: Ballast | None = None, observer: SaleObserver | None = None) -> None:
         self._settings = settings
+        self._observer = observer
         self._journal = journal
         self._devices = devices
         self._till = till
@@ -193,6 +195,8 @@ class Ledger:
         if not recorded:
             return
         log.info("sale %s paid at %s%s", effect.reference, effect.paid_at.isoformat(), " (late)" if effect.late else "")
+        if self._observer is not None and (record := self._journal.get(effect.reference)) is not None:
+            self._observer.sale_paid(record, late=effect.late, paid_at=effect.paid_at)
         devices = self._devices
         if devices.printer is not None:
             devices.printer.wake()
@@ -204,7 +208,9 @@ class Ledger:
 
     def _ended(self, reference: str, phase: Phase, detail: str | None, now: datetime) -> None:
         line = None if self._protocol is None else self._protocol.ended_message(reference, phase, detail)
-        self._journal.end_sale(reference, phase, now, detail=detail, till_line=line)
+        ended = self._journal.end_sale(reference, phase, now, detail=detail, till_line=line)
+        if ended and self._observer is not None:
+            self._observer.sale_ended(phase)
         log.info("sale %s ended %s%s", reference, phase.value, f": {detail}" if detail else "")
         self._flush_till()
 
