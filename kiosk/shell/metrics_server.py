@@ -16,6 +16,7 @@ import hmac
 import logging
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -118,6 +119,12 @@ class _Server(ThreadingMixIn, WSGIServer):
         if self.tls is not None:
             conn = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         return conn, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that speaks plain HTTP to TLS, hangs up or times out: its business, not a fault of the kiosk.
+        failure = sys.exc_info()[1]
+        log.info("metrics: a request from %s failed: %s", client_address[0] if client_address else "?",
+                 type(failure).__name__ if failure is not None else "?")
 
 
 class _Server6(_Server):

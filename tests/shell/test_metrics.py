@@ -241,3 +241,26 @@ def test_a_kiosk_without_metrics_never_loads_prometheus_client() -> None:
             "print('prometheus_client' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_metrics_are_served_over_tls_with_the_configured_certificate(simulator: MionSimulator,
+                                                                      tmp_path: Path) -> None:
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve")
+    cert, key = tmp_path / "metrics.crt", tmp_path / "metrics.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=30)
+    settings = metrics_settings(simulator, tmp_path, tls_cert_file=str(cert), tls_key_file=str(key))
+    with running_kiosk(settings, tmp_path) as app:
+        drive(app, lambda a: True)
+        assert app.metrics_server is not None
+        port = app.metrics_server.port
+        context = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=context, timeout=10) as answer:
+            assert answer.read() == b"ok\n"
+        with pytest.raises((urllib.error.URLError, ConnectionError)):  # plain HTTP gets no answer from TLS
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
