@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -122,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("JOURNAL_STREAM") or os.environ.get("KIOSK_LOG"):  # under systemd: its journal, with fields
+        _log_to_journal()
     command = args.command or "demo"
     if args.command is None:
         args = _parser().parse_args([*(argv or sys.argv[1:]), "demo"])
@@ -147,6 +150,17 @@ COMMANDS: dict[str, str] = {
     "provision": "kiosk.commands.tools:provision", "pos-console": "kiosk.commands.tools:pos_console",
 }
 """Command -> ``module:function`` that carries it out (imported only for that command)."""
+
+
+def _log_to_journal() -> None:
+    from kiosk.appliance.journald import use_journal
+
+    handler = use_journal(os.environ)
+    if handler is not None:
+        root = logging.getLogger()
+        for previous in root.handlers[:]:
+            root.removeHandler(previous)
+        root.addHandler(handler)
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:

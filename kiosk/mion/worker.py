@@ -162,7 +162,7 @@ class MionWorker:
             return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.REJECTED,
                                     message=str(exc))
         except InvoiceRejected as exc:
-            log.warning("sale %s: invoice refused: %s", effect.reference, exc)
+            log.warning("sale %s: invoice refused: %s", effect.reference, exc, extra={"kiosk_sale": effect.reference})
             return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.INVOICE_INVALID,
                                     message=str(exc))
 

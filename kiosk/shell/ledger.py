@@ -170,6 +170,8 @@ class Ledger:
                                     source=effect.source, at=now)
             case fx.RecordSession():
                 journal.set_session(effect.reference, effect.session_id, now)
+                log.info("sale %s: Mion session %s", effect.reference, effect.session_id,
+                         extra={"kiosk_sale": effect.reference, "mion_session": effect.session_id})
             case fx.RecordAttempt():
                 journal.add_attempt(effect.reference, effect.attempt, now)
                 line = None if protocol is None else protocol.invoice_message(
@@ -194,7 +196,8 @@ class Ledger:
                                            late=effect.late, at=now, print_copies=copies, till_line=line)
         if not recorded:
             return
-        log.info("sale %s paid at %s%s", effect.reference, effect.paid_at.isoformat(), " (late)" if effect.late else "")
+        log.info("sale %s paid at %s%s", effect.reference, effect.paid_at.isoformat(), " (late)" if effect.late else "",
+                 extra={"kiosk_sale": effect.reference, "kiosk_phase": "paid", "mion_session": effect.session_id})
         if self._observer is not None and (record := self._journal.get(effect.reference)) is not None:
             self._observer.sale_paid(record, late=effect.late, paid_at=effect.paid_at)
         devices = self._devices
@@ -211,13 +214,14 @@ class Ledger:
         ended = self._journal.end_sale(reference, phase, now, detail=detail, till_line=line)
         if ended and self._observer is not None:
             self._observer.sale_ended(phase)
-        log.info("sale %s ended %s%s", reference, phase.value, f": {detail}" if detail else "")
+        log.info("sale %s ended %s%s", reference, phase.value, f": {detail}" if detail else "",
+                 extra={"kiosk_sale": reference, "kiosk_phase": phase.value})
         self._flush_till()
 
     def _refused(self, reference: str, detail: str, now: datetime) -> None:
         """Log why the kiosk did not act on what Mion said, and keep it as the detail of a sale still
         open (an ended sale keeps the reason it ended with). The till hears nothing of it."""
-        log.warning("sale %s: %s", reference, detail)
+        log.warning("sale %s: %s", reference, detail, extra={"kiosk_sale": reference})
         record = self._journal.get(reference)
         if record is not None and record.phase.is_open:
             self._journal.set_phase(reference, record.phase, now, detail=detail)

@@ -8,6 +8,7 @@ is paid; then ``/metrics`` parses with prometheus_client's own parser and shows 
 from __future__ import annotations
 
 import base64
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -76,12 +77,14 @@ def pay_one_sale(app: KioskApp, simulator: MionSimulator) -> str:
     return sale.reference
 
 
-def test_one_paid_sale_shows_in_metrics_and_survives_a_restart(simulator: MionSimulator, tmp_path: Path) -> None:
+def test_one_paid_sale_shows_in_metrics_and_survives_a_restart(simulator: MionSimulator, tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     settings = metrics_settings(simulator, tmp_path)
     with running_kiosk(settings, tmp_path) as app:
         status, health = fetch(url(app, "/healthz"))
         assert (status, health) == (503, "the kiosk is starting: its main loop has not turned yet\n")
-        pay_one_sale(app, simulator)
+        reference = pay_one_sale(app, simulator)
         status, text = fetch(url(app, "/metrics"))
         assert fetch(url(app, "/healthz")) == (200, "ok\n")
     assert status == 200
@@ -103,6 +106,10 @@ def test_one_paid_sale_shows_in_metrics_and_survives_a_restart(simulator: MionSi
     paid_at = found[("kiosk_last_paid_timestamp_seconds", ())]
     assert abs(paid_at - datetime.now(UTC).timestamp()) < 600
     assert any(name == "kiosk_build_info" for name, _ in found)
+    # The journal's structured fields (kiosk.appliance.journald) come with the sale's log lines.
+    paid_lines = [r for r in caplog.records if getattr(r, "kiosk_sale", None) == reference
+                  and getattr(r, "kiosk_phase", None) == "paid"]
+    assert len(paid_lines) == 1 and paid_lines[0].mion_session  # type: ignore[attr-defined]
 
     # A restart starts from the journal's totals: the counter does not fall back to 0.
     with running_kiosk(settings, tmp_path) as app:
