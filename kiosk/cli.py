@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--baudrate", type=int, default=9600, help="serial speed (default: 9600)")
     console.add_argument("--pole", choices=("cd5220", "epson", "logic_controls", "aedex"),
                          help="send pole-display bytes in this command set instead of protocol lines")
+    from kiosk.commands.fleet import add_arguments
+
+    add_arguments(sub)
     return parser
 
 
@@ -148,6 +151,7 @@ COMMANDS: dict[str, str] = {
     "reconcile": "kiosk.commands.records:reconcile", "reprint": "kiosk.commands.records:reprint",
     "report": "kiosk.commands.records:report", "doctor": "kiosk.commands.tools:doctor",
     "provision": "kiosk.commands.tools:provision", "pos-console": "kiosk.commands.tools:pos_console",
+    "bundle": "kiosk.commands.fleet:bundle", "update": "kiosk.commands.fleet:update",
 }
 """Command -> ``module:function`` that carries it out (imported only for that command)."""
 
