@@ -51,6 +51,11 @@ touch "${WORK}/pi-gen/stage2/SKIP_IMAGES"
 echo "== 3/4 running pi-gen (this takes a while)"
 export KIOSK_ADMIN_PASSWORD
 export KIOSK_SSH_PUBKEY="${KIOSK_SSH_PUBKEY:-}"
+# pi-gen runs the stage from its own folder: the key's path must not be relative.
+if [ -n "${KIOSK_UPDATE_PUBLIC_KEY:-}" ]; then
+	[ -f "${KIOSK_UPDATE_PUBLIC_KEY}" ] || die "KIOSK_UPDATE_PUBLIC_KEY: no file ${KIOSK_UPDATE_PUBLIC_KEY}"
+	KIOSK_UPDATE_PUBLIC_KEY="$(realpath "${KIOSK_UPDATE_PUBLIC_KEY}")"
+fi
 export KIOSK_UPDATE_PUBLIC_KEY="${KIOSK_UPDATE_PUBLIC_KEY:-}"
 export KIOSK_STAGE_DIR="${HERE}/stage-kiosk"
 export KIOSK_WHEEL_DIR="${WORK}/wheels"
