@@ -7,28 +7,39 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 from pathlib import Path
 
 from kiosk.config import Settings
+from kiosk.errors import ConfigError, StoreError
 from kiosk.shell.loop import Loop
 from kiosk.shell.metrics import KioskMetrics, Snapshot
 from kiosk.shell.metrics_server import MetricsServer, read_password
 from kiosk.store.tallies import read_tallies
 
+log = logging.getLogger(__name__)
 
-def start_metrics(settings: Settings, journal_path: Path, stack: contextlib.ExitStack) -> tuple[KioskMetrics,
-                                                                                                   MetricsServer]:
+
+def start_metrics(settings: Settings, journal_path: Path,
+                  stack: contextlib.ExitStack) -> tuple[KioskMetrics, MetricsServer] | tuple[None, None]:
     """Count from the journal's totals and serve; the server stops when ``stack`` closes.
 
-    Raises:
-        ConfigError: the password cannot be read, or the address cannot be listened on.
-        StoreError: the journal cannot be read.
+    Metrics never keep the kiosk from taking payments: when the password cannot be read or the
+    address cannot be listened on, the error is logged and the kiosk runs without them (Prometheus
+    then sees it down, and says so). Counters that cannot be read back start from zero.
     """
     metrics = KioskMetrics(journal_path, stale_after_s=settings.metrics.stale_after_s)
-    metrics.start_from(read_tallies(journal_path))
-    server = MetricsServer(settings.metrics, metrics, password=read_password(settings.metrics, dict(os.environ)))
-    server.start()
+    try:
+        metrics.start_from(read_tallies(journal_path))
+    except StoreError as exc:
+        log.error("metrics: counting from zero, the journal's totals cannot be read: %s", exc)
+    try:
+        server = MetricsServer(settings.metrics, metrics, password=read_password(settings.metrics, dict(os.environ)))
+        server.start()
+    except ConfigError as exc:
+        log.error("metrics are off: %s", exc)
+        return None, None
     stack.callback(server.stop)
     return metrics, server
 

@@ -141,12 +141,14 @@ def test_basic_auth_refuses_a_wrong_password_and_logs_no_password(
     assert "s3cret" not in caplog.text and "refused a request" in caplog.text
 
 
-def test_a_missing_password_file_stops_start_with_one_line(simulator: MionSimulator, tmp_path: Path) -> None:
+def test_metrics_that_cannot_start_leave_the_kiosk_selling(simulator: MionSimulator, tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
     settings = metrics_settings(simulator, tmp_path, basic_auth_user="prometheus",
                                 basic_auth_password_file=str(tmp_path / "nowhere"))
-    with pytest.raises(ConfigError, match=r"^\[metrics\] basic_auth_password_file: cannot read"), \
-            running_kiosk(settings, tmp_path):
-        pass
+    with running_kiosk(settings, tmp_path) as app:
+        assert app.metrics is None and app.metrics_server is None  # never served without its password
+        pay_one_sale(app, simulator)
+    assert "metrics are off: [metrics] basic_auth_password_file: cannot read" in caplog.text
 
 
 def health_app(monotonic: FakeMonotonic, stale_after_s: float = 10.0) -> tuple[KioskMetrics, MetricsApp]:
@@ -271,3 +273,18 @@ def test_metrics_are_served_over_tls_with_the_configured_certificate(simulator: 
             assert answer.read() == b"ok\n"
         with pytest.raises((urllib.error.URLError, ConnectionError)):  # plain HTTP gets no answer from TLS
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10)
+
+
+def test_a_port_in_use_leaves_the_kiosk_running_without_metrics(simulator: MionSimulator, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = settings_for(simulator, tmp_path, metrics={"listen": f"127.0.0.1:{port}"})
+        with running_kiosk(settings, tmp_path) as app:
+            drive(app, lambda a: True)
+            assert app.metrics_server is None
+    assert f"metrics are off: [metrics] listen: cannot listen on 127.0.0.1:{port}" in caplog.text
