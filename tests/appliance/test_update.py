@@ -235,3 +235,19 @@ def test_the_nested_bundle_actions_explain_every_option() -> None:
 def test_the_running_record_names_the_environment(tmp_path: Path) -> None:
     confirm_running(tmp_path, prefix=str(tmp_path))
     assert str(tmp_path.resolve()) in (tmp_path / RUNNING).read_text()
+
+
+def test_kiosk_update_at_boot_installs_and_the_timer_run_waits_for_the_deadline(
+        tmp_path: Path, key: Ed25519PrivateKey, usb: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    updater = layout(tmp_path, key)
+    public = tmp_path / "update.pub"
+    public.write_bytes(b.public_line(key.public_key()))
+    common = ["--state-dir", str(updater.state_dir), "update", "--root", str(updater.root), "--public", str(public)]
+    assert main([*common, "--search", str(usb)]) == 0
+    assert updater.current.resolve().name.startswith(f"{VERSION}-")
+    assert main([*common, "--settle"]) == 0  # the timer's run, well within the deadline
+    out = capsys.readouterr().out
+    assert f"installed version {VERSION}" in out and "waiting for the new version to reach READY" in out
+    assert main([*common, "--search", str(usb)]) == 0  # the next boot, never confirmed: rolled back
+    assert "rolled back to venv" in capsys.readouterr().out
+    assert updater.current.resolve() == (updater.root / "venv").resolve()
