@@ -12,7 +12,7 @@ from kiosk.errors import KioskError
 
 ROOT = Path("/opt/kiosk")
 PUBLIC_KEY = Path("/etc/kiosk/update.pub")
-SEARCH = (Path("/boot/firmware"), Path("/media/kiosk-update"))
+SEARCH = (Path("/boot/firmware"), Path("/media/update"))
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

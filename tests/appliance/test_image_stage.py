@@ -100,7 +100,7 @@ def test_install_script_puts_every_file_in_place(tmp_path: Path, rootfs: Path) -
 
     assert (rootfs / "opt/kiosk/wheels/kiosk-0.0.0-py3-none-any.whl").is_file()
     for unit in ("kiosk.service", "kiosk-provision.service", "kiosk-update.service", "kiosk-update-settle.service",
-                 "kiosk-update-settle.timer"):
+                 "kiosk-update-settle.timer", "media-update.mount"):
         assert (rootfs / "etc/systemd/system" / unit).read_text() == (REPO / "systemd" / unit).read_text()
     assert 'api_key_file = "mion-api-key"' in (rootfs / "etc/kiosk/kiosk.toml").read_text()
     assert "SystemMaxUse=" in (rootfs / "etc/systemd/journald.conf.d/40-kiosk.conf").read_text()

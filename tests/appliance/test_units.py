@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.commands.fleet import SEARCH
+
 REPO = Path(__file__).parents[2]
 UNITS = REPO / "systemd"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -41,7 +43,7 @@ def runnable_copy(unit: Path, directory: Path) -> Path:
 
 @needs_systemd_analyze
 @pytest.mark.parametrize("name", ["kiosk.service", "kiosk-provision.service", "kiosk-update.service",
-                                  "kiosk-update-settle.service", "kiosk-update-settle.timer"])
+                                  "kiosk-update-settle.service", "kiosk-update-settle.timer", "media-update.mount"])
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path, name: str) -> None:
     copy = runnable_copy(UNITS / name, tmp_path)
 
@@ -144,5 +146,10 @@ def test_updates_install_before_the_kiosk_offline_from_the_images_own_environmen
     settle = directives(UNITS / "kiosk-update-settle.service")
     assert "--settle --restart-unit kiosk.service" in settle["ExecStart"][0]
     assert settle["ExecStart"][0].startswith("/opt/kiosk/venv/bin/kiosk ")
+    # A USB stick labelled KIOSK-UPDATE is mounted read-only where kiosk update looks; no stick, no wait.
+    mount = directives(UNITS / "media-update.mount")
+    assert mount["Where"] == ["/media/update"] and mount["Options"][0].startswith("ro,")
+    assert mount["ConditionPathExists"] == ["/dev/disk/by-label/KIOSK-UPDATE"]
+    assert "/media/update" in " ".join(str(p) for p in SEARCH)
     # The timer fires after kiosk update's default deadline (300 s) has passed.
     assert directives(UNITS / "kiosk-update-settle.timer")["OnBootSec"] == ["6min"]

@@ -61,7 +61,7 @@ fi
 install -d -m 755 "${ROOTFS_DIR}/etc/systemd/system"
 install -m 644 "${KIOSK_REPO_DIR}/systemd/kiosk.service" "${ROOTFS_DIR}/etc/systemd/system/"
 install -m 644 "${KIOSK_REPO_DIR}/systemd/kiosk-provision.service" "${ROOTFS_DIR}/etc/systemd/system/"
-for unit in kiosk-update.service kiosk-update-settle.service kiosk-update-settle.timer; do
+for unit in kiosk-update.service kiosk-update-settle.service kiosk-update-settle.timer media-update.mount; do
 	install -m 644 "${KIOSK_REPO_DIR}/systemd/${unit}" "${ROOTFS_DIR}/etc/systemd/system/"
 done
 
