@@ -126,7 +126,8 @@ def open_bundle(path: Path, public_key: Ed25519PublicKey) -> Bundle:
             is missing, altered or unlisted, or its manifest is malformed. The message says which.
     """
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
         members = _members(path)
     except (OSError, tarfile.TarError) as exc:
         raise BundleRefused(f"{path.name}: cannot read it as a bundle: {exc}") from exc
