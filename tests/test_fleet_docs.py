@@ -1,6 +1,7 @@
 """docs/fleet: the scrape config, alert rules and dashboard parse, and name only metrics the kiosk exports.
 
-promtool (Prometheus' own checker) runs too where it is installed; .ci/run installs it when it can.
+promtool (Prometheus' own checker) runs too where it is installed; .ci/run installs it when it can. It
+also runs the alert rules' unit tests (kiosk-alerts.test.yml): which alert fires, when, with what labels.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def test_every_dashboard_panel_queries_metrics_the_kiosk_exports(tmp_path: Path)
 
 
 @pytest.mark.parametrize("check", [["check", "rules", "kiosk-alerts.yml"],
-                                   ["check", "config", "--syntax-only", "prometheus.yml"]])
+                                   ["check", "config", "--syntax-only", "prometheus.yml"],
+                                   ["test", "rules", "kiosk-alerts.test.yml"]])
 def test_promtool_accepts_the_files(check: list[str]) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
