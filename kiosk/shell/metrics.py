@@ -110,6 +110,7 @@ class KioskMetrics:
         else:
             self.sales.labels(Phase.PAID.value).inc()
         self.paid_cents.inc(record.amount_cents)
+        self.tips_cents.inc(int(getattr(record, "tip_cents", 0) or 0))  # once the journal keeps tips
         if record.amount_msat is not None:
             self.paid_sats.inc(record.amount_msat / 1000)
         with self._lock:

@@ -288,3 +288,22 @@ def test_a_port_in_use_leaves_the_kiosk_running_without_metrics(simulator: MionS
             drive(app, lambda a: True)
             assert app.metrics_server is None
     assert f"metrics are off: [metrics] listen: cannot listen on 127.0.0.1:{port}" in caplog.text
+
+
+def test_a_paid_sale_with_a_tip_counts_it_and_a_late_one_counts_as_late(fake_monotonic: FakeMonotonic) -> None:
+    from types import SimpleNamespace
+
+    metrics, app = health_app(fake_monotonic)
+    paid_at = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    tipped = SimpleNamespace(amount_cents=1150, amount_msat=2_000_000, tip_cents=150)
+    metrics.sale_paid(tipped, late=False, paid_at=paid_at)  # type: ignore[arg-type]
+    metrics.sale_ended(Phase.EXPIRED)
+    metrics.sale_paid(SimpleNamespace(amount_cents=500, amount_msat=None), late=True,  # type: ignore[arg-type]
+                      paid_at=paid_at.replace(hour=11))
+    found = samples(call(app, "/metrics")[1])
+    assert found[("kiosk_tips_cents_total", ())] == 150
+    assert found[("kiosk_paid_cents_total", ())] == 1650 and found[("kiosk_paid_sats_total", ())] == 2000
+    assert found[("kiosk_sales_total", (("outcome", "paid"),))] == 1  # the late one counted when it expired
+    assert found[("kiosk_sales_total", (("outcome", "expired"),))] == 1
+    assert found[("kiosk_late_payments_total", ())] == 1
+    assert found[("kiosk_last_paid_timestamp_seconds", ())] == paid_at.timestamp()  # the later of the two
