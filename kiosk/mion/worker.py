@@ -40,8 +40,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MionEffect = fx.CreateSession | fx.FindSession | fx.CreateAttempt | fx.PollStatus
+Observe = Callable[[Request, float, Failure | None], None]
+"""Told of each request as it ends, on the worker thread: its kind, seconds taken and failure (the metrics)."""
 
 CLOSE_WAIT_S = 1.0
+"""How long :meth:`MionWorker.close` waits for its threads after cutting their requests."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,6 @@ class Hold:
 
     every_s: float
     at_most_s: float
-"""How long :meth:`MionWorker.close` waits for its threads after cutting their requests."""
 
 
 class MionWorker:
@@ -65,12 +67,14 @@ class MionWorker:
         threads: how many requests may run at once.
         prepare: called on the worker thread with each usable attempt before it is handed on (the app
             encodes the QR code there); raising ``InvoiceRejected`` refuses the invoice.
+        observe: told of each request's kind, duration and failure (must return at once).
     """
 
     def __init__(self, client: MionClient | Callable[[], MionClient], *, network: str,
                  post: Callable[[ev.Event], None], threads: int = 4,
-                 prepare: Callable[[Attempt], object] | None = None) -> None:
+                 prepare: Callable[[Attempt], object] | None = None, observe: Observe | None = None) -> None:
         self._prepare = prepare
+        self._observe = observe
         self._built: MionClient | None = None if callable(client) else client
         self._build: Callable[[], MionClient] | None = client if callable(client) else None
         self._build_lock = threading.Lock()
@@ -146,12 +150,16 @@ class MionWorker:
                 self._run(*work)
 
     def _run(self, effect: MionEffect, hold: Hold | None = None) -> None:
+        started = time.monotonic()
         try:
             event = self._call(effect, hold)
         except Exception:  # a bug must not kill the worker thread silently
             log.exception("Mion request %s failed unexpectedly", type(effect).__name__)
             event = ev.RequestFailed(reference=effect.reference, request=_request_of(effect),
                                      failure=Failure.UNAVAILABLE, message="internal error")
+        if self._observe is not None and not isinstance(effect, fx.PollStatus):  # polls: each in _status
+            self._observe(_request_of(effect), time.monotonic() - started,
+                          event.failure if isinstance(event, ev.RequestFailed) else None)
         if self._closed:
             return  # the loop is ending; the journal already holds what a restart needs
         self._post(event)
@@ -175,7 +183,7 @@ class MionWorker:
                             self._prepare(attempt)
                     return ev.AttemptCreated(reference=effect.reference, attempt=attempt)
                 case fx.PollStatus():
-                    status = self._client.session_status(effect.session_id)
+                    status = self._status(effect.session_id)
                     if hold is not None:
                         status = self._held(effect, hold, status)
                     return ev.StatusReceived(reference=effect.reference, status=status)
@@ -188,10 +196,9 @@ class MionWorker:
             return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.REJECTED,
                                     message=str(exc))
         except InvoiceRejected as exc:
-            log.warning("sale %s: invoice refused: %s", effect.reference, exc)
+            log.warning("sale %s: invoice refused: %s", effect.reference, exc, extra={"kiosk_sale": effect.reference})
             return ev.RequestFailed(reference=effect.reference, request=request, failure=Failure.INVOICE_INVALID,
                                     message=str(exc))
-
 
     def _held(self, poll: fx.PollStatus, hold: Hold, first: SessionStatus) -> SessionStatus:
         """Ask again every ``hold.every_s`` while Mion's answer stays ``first``; the answer to hand on.
@@ -205,8 +212,23 @@ class MionWorker:
                 break
             if self._let_go(poll.reference):
                 break  # the sale ended while this poll waited: its last answer will do
-            status = self._client.session_status(poll.session_id)
+            status = self._status(poll.session_id)
         return status
+
+    def _status(self, session_id: str) -> SessionStatus:
+        """One status request, told to ``observe`` on its own (a held poll makes several)."""
+        started = time.monotonic()
+        failure: Failure | None = Failure.UNAVAILABLE
+        try:
+            status = self._client.session_status(session_id)
+            failure = None
+            return status
+        except MionRejected:
+            failure = Failure.REJECTED
+            raise
+        finally:
+            if self._observe is not None:
+                self._observe(Request.POLL, time.monotonic() - started, failure)
 
     def _let_go(self, reference: str) -> bool:
         with self._released_lock:

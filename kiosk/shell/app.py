@@ -41,6 +41,8 @@ from kiosk.store.paths import ensure_state_dir
 
 if TYPE_CHECKING:
     from kiosk.mion.client import MionClient
+    from kiosk.shell.metrics import KioskMetrics
+    from kiosk.shell.metrics_server import MetricsServer
     from kiosk.shell.till import Till
 
 __all__ = ["Hooks", "KioskApp", "timing_from"]
@@ -68,6 +70,8 @@ class KioskApp:
         self.worker: MionWorker | None = None
         self._client: MionClient | None = None
         self._readers = tuple(readers)
+        self.metrics: KioskMetrics | None = None
+        self.metrics_server: MetricsServer | None = None
         self._api_key = api_key
         self._state_dir = state_dir
         self._stack = contextlib.ExitStack()
@@ -84,9 +88,14 @@ class KioskApp:
         self._watch_keys()
         if not self._api_key:
             raise ValueError("api_key must not be empty")
+        if self.settings.metrics.listen:  # prometheus_client only when asked for
+            from kiosk.shell.metrics_wiring import start_metrics
+
+            self.metrics, self.metrics_server = start_metrics(self.settings, self._state_dir / "journal.sqlite3", stack)
         stack.callback(self._close_client)
         self.worker = MionWorker(self._connect, network=self.settings.mion.invoice_network, post=self.loop.post,
-                                 prepare=lambda attempt: qr.encode(qr.qr_payload(attempt.invoice)))
+                                 prepare=lambda attempt: qr.encode(qr.qr_payload(attempt.invoice)),
+                                 observe=None if self.metrics is None else self.metrics.mion_call)
         stack.callback(self.worker.close)
         self.devices.open()
         stack.callback(self.devices.close)
@@ -102,9 +111,13 @@ class KioskApp:
             stack.callback(reader.stop)
         ballast = Ballast(self._state_dir / "disk-reserve")
         ballast.lay()
-        ledger = Ledger(self.settings, self.journal, self.devices, self.till, ballast=ballast)
+        ledger = Ledger(self.settings, self.journal, self.devices, self.till, ballast=ballast, observer=self.metrics)
         self.loop.parts = Parts(journal=self.journal, ledger=ledger, worker=self.worker, devices=self.devices,
                                 terminal_id=self.settings.shop.terminal_id, till=self.till, readers=self._readers)
+        if self.metrics is not None:
+            from kiosk.shell.metrics_wiring import follow
+
+            follow(self.loop, self.metrics, printer=self.settings.printer.kind != "none")
         self._recover()  # before anything else can start a sale
         return self
 

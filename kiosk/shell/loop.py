@@ -139,6 +139,8 @@ class Loop:
         """Called once the first frame is shown (the app loads what the first sale needs)."""
         self.key_poll_s: float | None = KEY_POLL_S
         """How often to look at the keyboard while asleep; None when a key wakes the loop (see ``KEY_POLL_S``)."""
+        self.on_turn: Callable[[], None] | None = None
+        """Called once per turn, after drawing (the metrics note that the loop turns); must return at once."""
 
     def now(self) -> datetime:
         return self.hooks.clock()
@@ -185,6 +187,8 @@ class Loop:
             self.feed(ev.Tick())
             self._tick_light()
             self.draw()
+            if self.on_turn is not None:
+                self.on_turn()
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
