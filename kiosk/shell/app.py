@@ -65,7 +65,8 @@ class KioskApp:
         self.till: Till | None = None
         self.worker: MionWorker | None = None
         self._client: MionClient | None = None
-        self._readers = tuple(readers)
+        self._readers = tuple(readers) or self._configured_readers()
+        self.loop.tap_min_left_s = settings.nfc.min_time_left_s
         self._api_key = api_key
         self._state_dir = state_dir
         self._stack = contextlib.ExitStack()
@@ -105,6 +106,14 @@ class KioskApp:
                                 terminal_id=self.settings.shop.terminal_id, till=self.till, readers=self._readers)
         self._recover()  # before anything else can start a sale
         return self
+
+    def _configured_readers(self) -> tuple[PaymentReader, ...]:
+        """The payment readers the settings enable (tap to pay loads only when ``[nfc] enabled``)."""
+        if not self.settings.nfc.enabled:
+            return ()
+        from kiosk.inputs.boltcard.build import build_reader
+
+        return (build_reader(self.settings.nfc, self.loop.post),)
 
     def _connect(self) -> MionClient:
         """The Mion client, built on its first use or by ``warm_up`` (it loads the HTTP stack)."""

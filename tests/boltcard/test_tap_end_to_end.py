@@ -1,0 +1,161 @@
+"""Tap to pay through the real loop: a fake card reader, the simulator's card service, Mion's simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pygame
+
+from kiosk.core import events as ev
+from kiosk.core.tap_view import TapStage
+from kiosk.core.view import InvoiceView, PaidView
+from kiosk.mion.simulator import MionSimulator
+from tests.boltcard.tap_helpers import tap_kiosk
+from tests.helpers import drive
+
+
+def paid(app) -> bool:  # type: ignore[no-untyped-def]
+    return isinstance(app.register.view(app.now()), PaidView)
+
+
+def test_a_tap_pays_the_invoice_on_screen_and_only_mions_paid_at_shows_paid(
+        simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.charge("42")
+        assert rig.stage() is TapStage.OFFERED
+        rig.tap()
+        drive(rig.app, paid)
+    assert [r.outcome for r in rig.records] == ["initiated"]
+    assert rig.records[0].host == "127.0.0.1" and rig.service.payments == 1
+
+
+def test_an_ok_that_never_pays_leaves_the_sale_open_with_its_qr(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.service.never_pays = True
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.INITIATED)
+        assert isinstance(rig.app.register.view(rig.app.now()), InvoiceView)
+        sale = rig.app.register.sale
+        assert sale is not None and sale.tap_pinned_until is not None  # no refresh swap while it may pay
+        rig.tap()  # one tap, one use: the second is ignored, and said so
+        rig.drive_until_stage(TapStage.IGNORED)
+        assert rig.service.calls.count("/callback") == 1
+
+
+def test_a_service_reason_is_shown_after_a_translated_phrase_and_the_sale_goes_on(
+        simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.service.callback_error = "Card is disabled."
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and tap.from_service and tap.reason == "Card is disabled."
+        sale = rig.app.register.sale
+        drive(rig.app, lambda a: sale is not None and sale.tap_pinned_until is None)  # released
+        assert rig.records[-1].reason == "service: Card is disabled."
+        rig.service.callback_error = None
+        rig.tap()  # after a failure a new tap is welcome
+        drive(rig.app, paid)
+
+
+def test_a_lying_maximum_is_refused_by_the_service_and_shown(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, max_msat=1_000, advertised_max_msat=10**12) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and tap.reason == "Max daily limit spent."
+
+
+def test_a_maximum_below_the_amount_is_refused_before_the_callback(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, max_msat=1_000) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and not tap.from_service and "at most 1 sat" in (tap.reason or "")
+        assert "/callback" not in rig.service.calls
+
+
+def test_a_service_paying_twice_pays_the_sale_once(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.service.pay_twice = True
+        rig.charge("42")
+        rig.tap()
+        drive(rig.app, paid)
+        reference = rig.app.register.sale.reference if rig.app.register.sale else ""
+    assert rig.service.payments == 2
+    assert simulator.session_count_for(reference) == 1
+
+
+def test_a_slow_callback_ends_the_tap_not_the_sale(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, nfc={"callback_timeout_s": 5.0}) as rig:
+        rig.reader.client.callback_deadline_s = 0.3
+        rig.service.slow_s = 1.0
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and "did not answer in time" in (tap.reason or "")
+        assert isinstance(rig.app.register.view(rig.app.now()), InvoiceView)
+        sale = rig.app.register.sale
+        assert sale is not None and sale.tap_pinned_until is not None  # it may still pay: no swap
+
+
+def test_an_amount_above_the_tap_limit_offers_no_tap(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, nfc={"max_tap_amount_cents": 41}) as rig:
+        for key in ("4", "2", "enter"):
+            rig.app.feed(ev.KeyPressed(key=ev.Key(key)))
+        drive(rig.app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
+        rig.tap()
+        drive(rig.app, lambda a: rig.source._taps.empty())
+        assert rig.stage() is None and rig.service.calls == []
+
+
+def press(app, key: int, unicode: str = "") -> None:  # type: ignore[no-untyped-def]
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=unicode, mod=0))
+
+
+def test_the_pin_typed_on_the_keypad_pays(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.PIN)
+        for digit in "1234":
+            assert rig.reader.key(digit)
+        tap_view = None
+        drive(rig.app, lambda a: (t := a.frame(a.now()).tap) is not None and t.pin_digits == 4)
+        tap_view = rig.app.frame(rig.app.now()).tap
+        assert tap_view is not None and tap_view.stage is TapStage.PIN
+        assert rig.reader.key("enter")
+        drive(rig.app, paid)
+    assert "1234" not in repr(rig.records)
+
+
+def test_a_wrong_pin_shows_the_services_reason(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.PIN)
+        for key in ("9", "9", "9", "9", "enter"):
+            rig.reader.key(key)
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and tap.from_service and tap.reason == "Invalid PIN"
+        assert isinstance(rig.app.register.view(rig.app.now()), InvoiceView)
+
+
+def test_cancel_abandons_the_tap_not_the_sale(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.PIN)
+        rig.reader.key("1")
+        press(rig.app, pygame.K_ESCAPE)  # through the loop: the PIN entry takes the key, the sale stays
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and tap.reason == "pin_cancelled"
+        assert isinstance(rig.app.register.view(rig.app.now()), InvoiceView)
+        assert "/callback" not in rig.service.calls
