@@ -87,7 +87,8 @@ class CardService:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="sim-card", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="sim-card",
+                         daemon=True).start()
 
     def stop(self) -> None:
         if self._server is not None:

@@ -77,6 +77,19 @@ def scrub(url: str) -> str:
         return "(unreadable URL)"
 
 
+class _ScrubUrls(logging.Filter):
+    """urllib3 logs each request line at debug level: hide the card's secrets there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) and "?" in a for a in record.args):
+            record.args = tuple(scrub("https://x" + a).split("x", 1)[1] if isinstance(a, str) and "?" in a
+                                else a for a in record.args)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_ScrubUrls())
+
+
 def host_of(url: str) -> str:
     """The host part of a URL, for the journal and the screen ("" when there is none)."""
     try:
