@@ -30,7 +30,7 @@ class _Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 status, headers, body = server.answer(self.path)
                 self.send_response(status)
                 for name, value in headers.items():
