@@ -111,9 +111,9 @@ class KioskApp:
         """The payment readers the settings enable (tap to pay loads only when ``[nfc] enabled``)."""
         if not self.settings.nfc.enabled:
             return ()
-        from kiosk.inputs.boltcard.build import build_reader
+        from kiosk.inputs.boltcard.build import build_reader, journaling
 
-        return (build_reader(self.settings.nfc, self.loop.post),)
+        return (build_reader(self.settings.nfc, self.loop.post, record=journaling(self.journal, self.hooks.clock)),)
 
     def _connect(self) -> MionClient:
         """The Mion client, built on its first use or by ``warm_up`` (it loads the HTTP stack)."""

@@ -12,7 +12,7 @@ from kiosk.config_nfc import NfcSettings
 from kiosk.core import events as ev
 from kiosk.core.tap_view import TapStage
 from kiosk.core.view import InvoiceView
-from kiosk.inputs.boltcard.build import build_reader
+from kiosk.inputs.boltcard.build import build_reader, journaling
 from kiosk.inputs.boltcard.reader import BoltCardReader, TapRecord
 from kiosk.inputs.boltcard.source import FakeCardSource
 from kiosk.mion.sim_card import CardService
@@ -56,8 +56,13 @@ def tap_kiosk(simulator: MionSimulator, tmp_path: Path, *, nfc: dict[str, Any] |
     holder: list[KioskApp] = []
     source = FakeCardSource()
     records: list[TapRecord] = []
+
+    def record(tap: TapRecord) -> None:
+        records.append(tap)
+        journaling(holder[0].journal, holder[0].now)(tap)
+
     reader = build_reader(nfc_settings, lambda message: holder[0].post(message), source=source,
-                          allow_local_http=True, record=records.append)
+                          allow_local_http=True, record=record)
     faults = {k: service.pop(k) for k in list(service) if k in ("advertised_max_msat", "never_pays", "pay_twice")}
     with CardService(amount_of=simulator.invoice_amount_msat, pay=simulator.pay_invoice, **service) as card:
         for name, value in faults.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pygame
@@ -10,6 +11,7 @@ from kiosk.core import events as ev
 from kiosk.core.tap_view import TapStage
 from kiosk.core.view import InvoiceView, PaidView
 from kiosk.mion.simulator import MionSimulator
+from kiosk.store.taps import taps_of, taps_text
 from tests.boltcard.tap_helpers import tap_kiosk
 from tests.helpers import drive
 
@@ -25,6 +27,11 @@ def test_a_tap_pays_the_invoice_on_screen_and_only_mions_paid_at_shows_paid(
         assert rig.stage() is TapStage.OFFERED
         rig.tap()
         drive(rig.app, paid)
+        sale = rig.app.register.sale
+        assert sale is not None
+        journaled = taps_of(rig.app.journal, sale.reference)
+    assert [(t.outcome, t.host, t.reason) for t in journaled] == [("initiated", "127.0.0.1", None)]
+    assert "Card taps (1):" in taps_text(journaled, UTC) and "initiated via 127.0.0.1" in taps_text(journaled, UTC)
     assert [r.outcome for r in rig.records] == ["initiated"]
     assert rig.records[0].host == "127.0.0.1" and rig.service.payments == 1
 

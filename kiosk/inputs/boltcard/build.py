@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from kiosk.config_nfc import NfcSettings
 from kiosk.inputs.boltcard.lnurlw import WithdrawClient
 from kiosk.inputs.boltcard.reader import BoltCardReader, TapRecord
 from kiosk.inputs.boltcard.source import CardSource, FakeCardSource
+from kiosk.store.journal import Journal
+from kiosk.store.taps import TapRow, record_tap
 
 
 def card_source(settings: NfcSettings) -> CardSource:
@@ -32,3 +35,12 @@ def build_reader(settings: NfcSettings, post: Callable[[Any], None], *, source: 
     client = WithdrawClient(request_deadline_s=settings.request_timeout_s,
                             callback_deadline_s=settings.callback_timeout_s, allow_local_http=allow_local_http)
     return BoltCardReader(post, settings, source or card_source(settings), client, record=record)
+
+
+def journaling(journal: Journal, clock: Callable[[], datetime]) -> Callable[[TapRecord], None]:
+    """A ``record`` for the reader that writes each tap to the journal's card-tap table."""
+    def record(tap: TapRecord) -> None:
+        record_tap(journal, TapRow(reference=tap.reference, at=clock(), outcome=tap.outcome, host=tap.host,
+                                   reason=tap.reason, amount_msat=tap.amount_msat))
+
+    return record
