@@ -23,6 +23,18 @@ TAP_TEXTS: dict[str, dict[str, str]] = {
         "pin_cancelled": "PIN entry cancelled",
         "pin_timeout": "no PIN entered in time",
         "too_much": "the amount is above the limit for card taps",
+        "unreadable": "the card could not be read, hold it still",
+        "not_a_card": "this card holds no payment link",
+        "bad_link": "this card holds no payment link the kiosk can use",
+        "onion": "the card's service is only reachable over Tor",
+        "not_https": "the card's service is not secure (no https)",
+        "local_host": "the card's service address is not allowed",
+        "service_broken": "the card service sent an answer the kiosk cannot read",
+        "redirect": "the card service sent the kiosk elsewhere",
+        "timeout": "the card service did not answer in time",
+        "unreachable": "the card service cannot be reached",
+        "above_max": "the card allows at most {sat} sat",
+        "below_min": "the card needs at least {sat} sat",
     },
     "de": {
         "offered": "Code scannen oder Karte auflegen",
@@ -38,6 +50,18 @@ TAP_TEXTS: dict[str, dict[str, str]] = {
         "pin_cancelled": "PIN-Eingabe abgebrochen",
         "pin_timeout": "keine PIN rechtzeitig eingegeben",
         "too_much": "der Betrag liegt über der Grenze für Kartenzahlungen",
+        "unreadable": "die Karte konnte nicht gelesen werden, bitte ruhig halten",
+        "not_a_card": "diese Karte enthält keinen Zahlungslink",
+        "bad_link": "diese Karte enthält keinen nutzbaren Zahlungslink",
+        "onion": "der Kartendienst ist nur über Tor erreichbar",
+        "not_https": "der Kartendienst ist nicht sicher (kein https)",
+        "local_host": "die Adresse des Kartendienstes ist nicht erlaubt",
+        "service_broken": "der Kartendienst sendete eine unlesbare Antwort",
+        "redirect": "der Kartendienst leitete woandershin um",
+        "timeout": "der Kartendienst antwortete nicht rechtzeitig",
+        "unreachable": "der Kartendienst ist nicht erreichbar",
+        "above_max": "die Karte erlaubt höchstens {sat} sat",
+        "below_min": "die Karte braucht mindestens {sat} sat",
     },
     "fi": {
         "offered": "Skannaa koodi tai näytä korttia",
@@ -53,6 +77,18 @@ TAP_TEXTS: dict[str, dict[str, str]] = {
         "pin_cancelled": "PIN-koodin syöttö peruttu",
         "pin_timeout": "PIN-koodia ei annettu ajoissa",
         "too_much": "summa ylittää korttimaksujen rajan",
+        "unreadable": "korttia ei voitu lukea, pidä se paikallaan",
+        "not_a_card": "kortilla ei ole maksulinkkiä",
+        "bad_link": "kortilla ei ole käyttökelpoista maksulinkkiä",
+        "onion": "korttipalveluun pääsee vain Torin kautta",
+        "not_https": "korttipalvelu ei ole suojattu (ei https)",
+        "local_host": "korttipalvelun osoite ei ole sallittu",
+        "service_broken": "korttipalvelun vastausta ei voitu lukea",
+        "redirect": "korttipalvelu ohjasi muualle",
+        "timeout": "korttipalvelu ei vastannut ajoissa",
+        "unreachable": "korttipalveluun ei saada yhteyttä",
+        "above_max": "kortti sallii enintään {sat} sat",
+        "below_min": "kortti vaatii vähintään {sat} sat",
     },
 }
 
@@ -63,7 +99,8 @@ def reason_text(tap: TapView, lang: str) -> str:
     reason = tap.reason or ""
     if tap.from_service:
         return f"{words['service_says']}: “{reason}”"
-    return words.get(reason, reason)
+    text = words.get(reason, reason)
+    return text.format(sat=tap.sat) if tap.sat is not None and "{sat}" in text else text
 
 
 def tap_line(tap: TapView, lang: str) -> str:
@@ -72,7 +109,7 @@ def tap_line(tap: TapView, lang: str) -> str:
     if tap.stage is TapStage.FAILED:
         return words["failed"].format(reason=reason_text(tap, lang))
     if tap.stage is TapStage.PIN:
-        return f"{words['pin']} {'●' * tap.pin_digits}"
+        return f"{words['pin']} {'●' * tap.pin_digits}".rstrip()
     if tap.stage is TapStage.IGNORED and tap.reason and tap.reason != "busy":
         return reason_text(tap, lang)
     return words[tap.stage.value]

@@ -30,5 +30,7 @@ class TapView:
     """For FAILED/IGNORED: why (a code from :mod:`kiosk.core.tap_text`, or the service's own words)."""
     from_service: bool = False
     """``reason`` is the card service's own text (shown after a translated "The card service says:")."""
+    sat: int | None = None
+    """For the reasons above_max and below_min: the card's limit in sat."""
     pin_digits: int = 0
     """For PIN: how many digits are typed (shown as dots; the digits themselves never leave the reader)."""

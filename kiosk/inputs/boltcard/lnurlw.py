@@ -42,9 +42,15 @@ class TapFailed(Exception):
     translated "The card service says:").
     """
 
-    def __init__(self, reason: str, *, from_service: bool = False, unknown: bool = False) -> None:
+    def __init__(self, reason: str, *, from_service: bool = False, unknown: bool = False, code: str | None = None,
+                 sat: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        """In English, for the journal and the log."""
+        self.code = code
+        """The customer's line for it (``kiosk.core.tap_text``); None for the service's own words."""
+        self.sat = sat
+        """The card's limit, for the codes above_max and below_min."""
         self.from_service = from_service
         self.unknown = unknown
         """The callback may have been taken (it timed out or broke off): only Mion can tell."""
@@ -115,7 +121,7 @@ def card_url(uri: str, *, allow_local_http: bool = False) -> str:
         if allow_local_http and host_of(text) in ("127.0.0.1", "localhost"):
             text = "http://" + text[len("https://"):]  # the simulator's card service (tests, demo)
     elif lowered.startswith("lnurl1"):
-        raise TapFailed("this card holds an encoded LNURL, which the kiosk does not read")
+        raise TapFailed("this card holds an encoded LNURL, which the kiosk does not read", code="bad_link")
     check_url(text, allow_local_http=allow_local_http)
     return text
 
@@ -131,20 +137,20 @@ def check_url(url: str, *, allow_local_http: bool = False) -> None:
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise TapFailed("the card holds no readable link") from None
+        raise TapFailed("the card holds no readable link", code="bad_link") from None
     if parts.scheme not in ("https", "http") or not host:
-        raise TapFailed("the card holds no withdraw link")
+        raise TapFailed("the card holds no withdraw link", code="bad_link")
     if host.endswith(".onion"):
-        raise TapFailed("the card's service is an onion address, which the kiosk cannot reach")
+        raise TapFailed("the card's service is an onion address, which the kiosk cannot reach", code="onion")
     if parts.username or parts.password:
-        raise TapFailed("the card's link carries a user name")
+        raise TapFailed("the card's link carries a user name", code="bad_link")
     local = _is_ip(host) or host == "localhost" or host.endswith((".local", ".localhost", ".internal", ".lan"))
     if allow_local_http and local and host in ("127.0.0.1", "localhost"):
         return
     if parts.scheme != "https":
-        raise TapFailed("the card's service does not use https")
+        raise TapFailed("the card's service does not use https", code="not_https")
     if local or "." not in host:
-        raise TapFailed("the card's service is a local or numeric address, which the kiosk does not call")
+        raise TapFailed("the card's service is a local or numeric address, which the kiosk does not call", code="local_host")
 
 
 def _is_ip(host: str) -> bool:
@@ -160,7 +166,7 @@ def _amount(obj: dict[str, Any], key: str, *, required: bool = True) -> int | No
     if value is None and not required:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
-        raise TapFailed(f"the card's service sent an unreadable {key}")
+        raise TapFailed(f"the card's service sent an unreadable {key}", code="service_broken")
     return int(value)
 
 
@@ -216,10 +222,10 @@ class WithdrawClient:
         if reason is not None:
             raise TapFailed(reason, from_service=True)
         if not isinstance(obj, dict) or obj.get("tag") != "withdrawRequest":
-            raise TapFailed("the card's link is not a withdraw request")
+            raise TapFailed("the card's link is not a withdraw request", code="bad_link")
         callback, k1 = obj.get("callback"), obj.get("k1")
         if not isinstance(callback, str) or not isinstance(k1, str) or not k1 or len(k1) > 512:
-            raise TapFailed("the card's service sent an incomplete withdraw request")
+            raise TapFailed("the card's service sent an incomplete withdraw request", code="service_broken")
         check_url(callback, allow_local_http=self.allow_local_http)
         low, high = _amount(obj, "minWithdrawable"), _amount(obj, "maxWithdrawable")
         assert low is not None and high is not None
@@ -227,9 +233,9 @@ class WithdrawClient:
         request = WithdrawRequest(callback=callback, k1=k1, min_msat=low, max_msat=high, pin_limit_msat=pin_limit,
                                   host=host_of(callback))
         if amount_msat > high:
-            raise TapFailed(f"the card allows at most {high // 1000} sat at a time")
+            raise TapFailed(f"the card allows at most {high // 1000} sat at a time", code="above_max", sat=high // 1000)
         if amount_msat < low:
-            raise TapFailed(f"the card needs at least {-(-low // 1000)} sat")
+            raise TapFailed(f"the card needs at least {-(-low // 1000)} sat", code="below_min", sat=-(-low // 1000))
         return request
 
     def withdraw(self, request: WithdrawRequest, invoice: str, pin: str | None = None) -> None:
@@ -247,12 +253,12 @@ class WithdrawClient:
         except TapFailed as exc:
             if exc.from_service:
                 raise
-            raise TapFailed(exc.reason, unknown=True) from None
+            raise TapFailed(exc.reason, code=exc.code, unknown=True) from None
         reason = service_reason(obj)
         if reason is not None:
             raise TapFailed(reason, from_service=True)
         if not isinstance(obj, dict) or str(obj.get("status", "")).upper() != "OK":
-            raise TapFailed("the card's service gave no clear answer", unknown=True)
+            raise TapFailed("the card's service gave no clear answer", unknown=True, code="service_broken")
 
     # --- one GET --------------------------------------------------------------------------------------
 
@@ -263,7 +269,7 @@ class WithdrawClient:
             except requests.RequestException as exc:
                 what = "did not answer in time" if exchange.reason is not None else "could not be reached"
                 log.info("card service %s %s (%s)", host_of(url), what, type(exc).__name__)
-                raise TapFailed(f"the card's service {what}") from None
+                raise TapFailed(f"the card's service {what}", code="timeout" if exchange.reason else "unreachable") from None
 
     def _follow(self, url: str, exchange: Exchange) -> Any:
         host = host_of(url)
@@ -273,17 +279,17 @@ class WithdrawClient:
                 if response.is_redirect:
                     target = urljoin(url, response.headers.get("location", ""))
                     if host_of(target) != host:
-                        raise TapFailed("the card's service sent the kiosk to another host")
+                        raise TapFailed("the card's service sent the kiosk to another host", code="redirect")
                     check_url(target, allow_local_http=self.allow_local_http)
                     url = target
                     continue
                 body, complete = read_body(response, MAX_BODY_BYTES, exchange)
                 if not complete:
-                    raise TapFailed("the card's service sent too long an answer")
+                    raise TapFailed("the card's service sent too long an answer", code="service_broken")
                 try:
                     return json.loads(body)
                 except ValueError:
                     if response.status_code >= 400:
-                        raise TapFailed(f"the card's service failed (HTTP {response.status_code})") from None
-                    raise TapFailed("the card's service sent an unreadable answer") from None
-        raise TapFailed("the card's service redirected too often")
+                        raise TapFailed(f"the card's service failed (HTTP {response.status_code})", code="service_broken") from None
+                    raise TapFailed("the card's service sent an unreadable answer", code="service_broken") from None
+        raise TapFailed("the card's service redirected too often", code="redirect")

@@ -175,7 +175,8 @@ class BoltCardReader(PaymentReader):
     def _card_unreadable(self, reason: str) -> None:
         offer = self._offer
         if offer is not None and self.welcome(offer) and not self._busy:
-            self._say(offer, TapView(stage=TapStage.FAILED, reason=reason))
+            code = "not_a_card" if "payment link" in reason else "unreadable"
+            self._say(offer, TapView(stage=TapStage.FAILED, reason=code))
 
     def _on_card(self, uri: str) -> None:
         with self._lock:
@@ -236,7 +237,7 @@ class BoltCardReader(PaymentReader):
         try:
             request = self.client.fetch(uri, offer.amount_msat)
         except TapFailed as exc:
-            return self._fail(offer, exc.reason, from_service=exc.from_service)
+            return self._fail(offer, exc.reason, from_service=exc.from_service, code=exc.code, sat=exc.sat)
         pin: str | None = None
         if request.needs_pin(offer.amount_msat):
             pin = self._ask_pin(offer)
@@ -246,15 +247,17 @@ class BoltCardReader(PaymentReader):
         try:
             self.client.withdraw(request, offer.invoice, pin)
         except TapFailed as exc:
-            return self._fail(offer, exc.reason, from_service=exc.from_service, pinned=exc.unknown)
+            return self._fail(offer, exc.reason, from_service=exc.from_service, pinned=exc.unknown, code=exc.code,
+                              sat=exc.sat)
         finally:
             pin = None
         self._say(offer, TapView(stage=TapStage.INITIATED))
         return "initiated", None, True
 
-    def _fail(self, offer: OfferedInvoice, reason: str, *, from_service: bool = False,
-              pinned: bool = False) -> tuple[str, str | None, bool]:
-        self._last = TapView(stage=TapStage.FAILED, reason=reason, from_service=from_service)
+    def _fail(self, offer: OfferedInvoice, reason: str, *, from_service: bool = False, pinned: bool = False,
+              code: str | None = None, sat: int | None = None) -> tuple[str, str | None, bool]:
+        """``reason``: English, journaled; ``code``: the customer's line for it, in their language."""
+        self._last = TapView(stage=TapStage.FAILED, reason=code or reason, from_service=from_service, sat=sat)
         if pinned:  # the pin stays: no release message, so show it now
             self._say(offer, self._last)
         return "failed", (f"service: {reason}" if from_service else reason), pinned
