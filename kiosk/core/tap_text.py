@@ -109,7 +109,8 @@ def tap_line(tap: TapView, lang: str) -> str:
     if tap.stage is TapStage.FAILED:
         return words["failed"].format(reason=reason_text(tap, lang))
     if tap.stage is TapStage.PIN:
-        return f"{words['pin']} {'●' * tap.pin_digits}".rstrip()
+        entry = f"{words['pin']} {'●' * tap.pin_digits}".rstrip()
+        return f"{reason_text(tap, lang)}. {entry}" if tap.reason else entry
     if tap.stage is TapStage.IGNORED and tap.reason and tap.reason != "busy":
         return reason_text(tap, lang)
     return words[tap.stage.value]

@@ -144,17 +144,52 @@ def test_the_pin_typed_on_the_keypad_pays(simulator: MionSimulator, tmp_path: Pa
     assert "1234" not in repr(rig.records)
 
 
-def test_a_wrong_pin_shows_the_services_reason(simulator: MionSimulator, tmp_path: Path) -> None:
+def test_a_wrong_pin_shows_the_services_reason_and_asks_again_until_the_tries_are_spent(
+        simulator: MionSimulator, tmp_path: Path) -> None:
     with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
         rig.charge("42")
         rig.tap()
-        rig.drive_until_stage(TapStage.PIN)
-        for key in ("9", "9", "9", "9", "enter"):
-            rig.reader.key(key)
+        for attempt in range(3):
+            drive(rig.app, lambda a: (t := a.frame(a.now()).tap) is not None and t.stage is TapStage.PIN
+                  and t.pin_digits == 0 and (attempt == 0 or t.reason == "Invalid PIN"))
+            for key in ("9", "9", "9", "9", "enter"):
+                rig.reader.key(key)
+            if attempt < 2:
+                drive(rig.app, lambda a: (t := a.frame(a.now()).tap) is not None and t.reason == "Invalid PIN")
         rig.drive_until_stage(TapStage.FAILED)
         tap = rig.app.frame(rig.app.now()).tap
         assert tap is not None and tap.from_service and tap.reason == "Invalid PIN"
         assert isinstance(rig.app.register.view(rig.app.now()), InvoiceView)
+        assert rig.service.calls.count("/card") == 1 and rig.service.calls.count("/callback") == 3  # one k1
+
+
+def test_a_wrong_pin_then_the_right_one_pays(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.PIN)
+        for key in ("1", "2", "3", "5", "enter"):
+            rig.reader.key(key)
+        drive(rig.app, lambda a: (t := a.frame(a.now()).tap) is not None and t.reason == "Invalid PIN")
+        assert "Invalid PIN" in tap_line(rig.app.frame(rig.app.now()).tap, "en")  # type: ignore[arg-type]
+        for key in ("1", "2", "3", "4", "enter"):
+            rig.reader.key(key)
+        drive(rig.app, paid)
+
+
+def test_a_pin_shorter_than_four_digits_is_not_sent(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
+        rig.charge("42")
+        rig.tap()
+        rig.drive_until_stage(TapStage.PIN)
+        for key in ("1", "2", "3", "enter"):
+            assert rig.reader.key(key)
+        drive(rig.app, lambda a: (t := a.frame(a.now()).tap) is not None and t.pin_digits == 3)
+        assert "/callback" not in rig.service.calls
+        for key in ("backspace", "backspace", "backspace", "backspace"):  # Clear on an empty entry abandons
+            rig.reader.key(key)
+        rig.drive_until_stage(TapStage.FAILED)
+        assert not rig.reader.key("1")  # the entry is gone: keys go to the register again
 
 
 def test_cancel_abandons_the_tap_not_the_sale(simulator: MionSimulator, tmp_path: Path) -> None:

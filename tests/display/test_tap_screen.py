@@ -38,7 +38,8 @@ def test_the_pin_is_shown_as_dots_only() -> None:
 TAPS = ([TapView(stage=s) for s in TapStage if s is not TapStage.FAILED]
         + [TapView(stage=TapStage.FAILED, reason=code, sat=1234) for code in REASON_CODES]
         + [TapView(stage=TapStage.FAILED, reason="x" * 120, from_service=True),
-           TapView(stage=TapStage.PIN, pin_digits=8)])
+           TapView(stage=TapStage.PIN, pin_digits=8),
+           TapView(stage=TapStage.PIN, pin_digits=8, reason="Invalid PIN", from_service=True)])
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

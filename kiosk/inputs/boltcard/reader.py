@@ -40,6 +40,8 @@ WAIT_SLICE_S = 0.5
 PIN_ANSWER_S = 5.0
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 8
+PIN_TRIES = 3
+"""PINs typed for one tap before it ends (services lock the card after three wrong ones)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +78,7 @@ class BoltCardReader(PaymentReader):
         """The PIN being typed (None: no PIN entry is up)."""
         self._pin_done = threading.Event()
         self._pin_ok = False
+        self._pin_refused: str | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._tap_thread: threading.Thread | None = None
@@ -130,8 +133,11 @@ class BoltCardReader(PaymentReader):
                 if len(digits) < PIN_MAX_DIGITS:
                     digits.append(key)
             elif key == "backspace":
-                if digits:
-                    digits.pop()
+                if not digits:  # Clear on an empty entry abandons the tap, as Cancel does
+                    self._pin_ok = False
+                    self._pin_done.set()
+                    return True
+                digits.pop()
             elif key == "enter":
                 if len(digits) >= PIN_MIN_DIGITS:
                     self._pin_ok = True
@@ -143,7 +149,9 @@ class BoltCardReader(PaymentReader):
                 return True
             count = len(digits)
         if offer is not None:
-            self._say(offer, TapView(stage=TapStage.PIN, pin_digits=count))
+            refused = self._pin_refused
+            self._say(offer, TapView(stage=TapStage.PIN, pin_digits=count, reason=refused,
+                                     from_service=refused is not None))
         return True
 
     @property
@@ -238,19 +246,26 @@ class BoltCardReader(PaymentReader):
             request = self.client.fetch(uri, offer.amount_msat)
         except TapFailed as exc:
             return self._fail(offer, exc.reason, from_service=exc.from_service, code=exc.code, sat=exc.sat)
-        pin: str | None = None
-        if request.needs_pin(offer.amount_msat):
-            pin = self._ask_pin(offer)
-            if pin is None:
-                return self._fail(offer, "pin_cancelled" if not self._stopping.is_set() else "no_invoice")
-            self._say(offer, TapView(stage=TapStage.PROCESSING))
-        try:
-            self.client.withdraw(request, offer.invoice, pin)
-        except TapFailed as exc:
-            return self._fail(offer, exc.reason, from_service=exc.from_service, pinned=exc.unknown, code=exc.code,
-                              sat=exc.sat)
-        finally:
-            pin = None
+        needs_pin = request.needs_pin(offer.amount_msat)
+        refused: str | None = None
+        for tries_left in range(PIN_TRIES - 1 if needs_pin else 0, -1, -1):
+            pin: str | None = None
+            if needs_pin:
+                pin = self._ask_pin(offer, refused)
+                if pin is None:
+                    return self._fail(offer, "pin_cancelled" if not self._stopping.is_set() else "no_invoice")
+                self._say(offer, TapView(stage=TapStage.PROCESSING))
+            try:
+                self.client.withdraw(request, offer.invoice, pin)
+            except TapFailed as exc:
+                if needs_pin and exc.from_service and "pin" in exc.reason.lower() and tries_left:
+                    refused = exc.reason  # a wrong PIN leaves k1 valid: ask again, with the service's words
+                    continue
+                return self._fail(offer, exc.reason, from_service=exc.from_service, pinned=exc.unknown,
+                                  code=exc.code, sat=exc.sat)
+            finally:
+                pin = None
+            break
         self._say(offer, TapView(stage=TapStage.INITIATED))
         return "initiated", None, True
 
@@ -262,12 +277,15 @@ class BoltCardReader(PaymentReader):
             self._say(offer, self._last)
         return "failed", (f"service: {reason}" if from_service else reason), pinned
 
-    def _ask_pin(self, offer: OfferedInvoice) -> str | None:
+    def _ask_pin(self, offer: OfferedInvoice, refused: str | None = None) -> str | None:
+        """The PIN typed on the keypad; None when cancelled or not typed in time. ``refused``: the
+        service's words for the PIN typed before (shown above the new entry)."""
         with self._lock:
             self._pin_digits = []
             self._pin_ok = False
             self._pin_done.clear()
-        self._say(offer, TapView(stage=TapStage.PIN, pin_digits=0))
+            self._pin_refused = refused
+        self._say(offer, TapView(stage=TapStage.PIN, pin_digits=0, reason=refused, from_service=refused is not None))
         done = self._pin_done.wait(self.settings.pin_timeout_s)
         with self._lock:
             digits, self._pin_digits = self._pin_digits, None
