@@ -8,6 +8,7 @@ from pathlib import Path
 import pygame
 
 from kiosk.core import events as ev
+from kiosk.core.events import Request
 from kiosk.core.tap_text import tap_line
 from kiosk.core.tap_view import TapStage
 from kiosk.core.view import InvoiceView, PaidView
@@ -205,3 +206,18 @@ def test_cancel_abandons_the_tap_not_the_sale(simulator: MionSimulator, tmp_path
         assert tap is not None and tap.reason == "pin_cancelled"
         assert isinstance(rig.app.register.view(rig.app.now()), InvoiceView)
         assert "/callback" not in rig.service.calls
+
+
+def test_a_tap_while_a_fresh_invoice_is_on_its_way_is_refused_and_calls_no_service(
+        simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.charge("42")
+        sale = rig.app.register.sale
+        assert sale is not None
+        sale.in_flight.add(Request.CREATE_ATTEMPT)  # the refresh was asked for a moment ago
+        rig.tap()
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and tap.reason == "refreshing" and sale.tap_pinned_until is None
+        assert rig.service.calls == []
+        assert "new code" in tap_line(tap, "en")
