@@ -6,6 +6,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pygame
+import pytest
 
 from kiosk.core import events as ev
 from kiosk.core.events import Request
@@ -221,3 +222,26 @@ def test_a_tap_while_a_fresh_invoice_is_on_its_way_is_refused_and_calls_no_servi
         assert tap is not None and tap.reason == "refreshing" and sale.tap_pinned_until is None
         assert rig.service.calls == []
         assert "new code" in tap_line(tap, "en")
+
+
+def test_an_unreadable_card_and_a_fault_in_the_tap_are_shown_and_the_reader_goes_on(
+        simulator: MionSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.charge("42")
+        rig.source.tap_unreadable("the card was taken away too soon")
+        rig.drive_until_stage(TapStage.FAILED)
+        tap = rig.app.frame(rig.app.now()).tap
+        assert tap is not None and tap.reason == "unreadable"
+        original = rig.reader.client.fetch
+
+        def broken(uri: str, amount_msat: int) -> None:
+            raise RuntimeError(f"bug while reading {uri}")
+
+        rig.reader.client.fetch = broken  # type: ignore[assignment,method-assign]
+        uri = rig.service.card_uri()
+        rig.source.tap(uri)
+        drive(rig.app, lambda a: bool(rig.records))
+        assert rig.records[-1].outcome == "failed" and uri not in caplog.text and "p=" not in caplog.text
+        rig.reader.client.fetch = original  # type: ignore[method-assign]
+        rig.tap()
+        drive(rig.app, paid)

@@ -83,6 +83,8 @@ class BoltCardReader(PaymentReader):
         self._thread: threading.Thread | None = None
         self._tap_thread: threading.Thread | None = None
         self._problem: str | None = None
+        self._last = TapView(stage=TapStage.FAILED)
+        """What the screen says about the tap that just failed (sent with the pin's release)."""
 
     # --- the seam ------------------------------------------------------------------------------------
 
@@ -208,30 +210,30 @@ class BoltCardReader(PaymentReader):
 
     def _tap(self, offer: OfferedInvoice, uri: str) -> None:
         host = host_of(uri.replace("lnurlw://", "https://", 1))
+        outcome = "failed"
         try:
             outcome, reason, keep_pin = self._run_tap(offer, uri)
-        except Exception:  # nothing a card or a service sends may crash the kiosk
-            log.exception("card tap failed")
-            outcome, reason, keep_pin = "failed", "the card payment failed", True
+        except Exception as exc:  # noqa: BLE001 - nothing a card or a service sends may crash the kiosk
+            # Only the kind: an exception's text may hold the card's link.
+            log.error("card tap for sale %s failed: %s", offer.reference, type(exc).__name__)
+            outcome, reason, keep_pin = "failed", f"internal error ({type(exc).__name__})", True
+            self._say(offer, TapView(stage=TapStage.FAILED, reason="service_broken"))
         finally:
             with self._lock:
+                if outcome == "initiated":  # before the next tap can start: it is ignored, not sent
+                    self._taken = offer.invoice
                 self._busy = False
                 self._pin_digits = None
-        if outcome == "initiated":
-            with self._lock:
-                self._taken = offer.invoice
         log.info("card tap for sale %s: %s%s (service %s)", offer.reference, outcome,
                  f": {reason}" if reason else "", host or "-")
         if self.record is not None:
             try:
-                self.record(TapRecord(reference=offer.reference, outcome=outcome, host=host,
-                                                   reason=reason, amount_msat=offer.amount_msat))
+                self.record(TapRecord(reference=offer.reference, outcome=outcome, host=host, reason=reason,
+                                      amount_msat=offer.amount_msat))
             except Exception:
                 log.exception("the card tap could not be journaled")
         if not keep_pin and outcome != "initiated":
             self._say(offer, self._last, released=True)
-
-    _last = TapView(stage=TapStage.FAILED)
 
     def _run_tap(self, offer: OfferedInvoice, uri: str) -> tuple[str, str | None, bool]:
         """Run one tap; (outcome, reason, invoice still pinned)."""
