@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -221,3 +222,23 @@ def test_an_unreachable_service_or_a_broken_callback_is_a_reason_not_a_crash(
     assert failed.value.unknown  # it may have been taken: only Mion can tell
     with pytest.raises(TapFailed, match="could not be reached"):
         client().fetch("lnurlw://127.0.0.1:1/card", 1)
+
+
+@pytest.mark.parametrize("address", ["10.0.0.5", "127.0.0.1", "169.254.1.1", "fd00::1"])
+def test_a_name_that_resolves_into_a_private_network_is_not_called(
+        monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [(family, socket.SOCK_STREAM, 6, "", (address, 443))])
+    c = WithdrawClient(request_deadline_s=1.0)
+    with pytest.raises(TapFailed, match="local or numeric") as refused:
+        c.fetch("lnurlw://card.example.com/ln?p=1&c=2", 1_000)
+    assert refused.value.code == "local_host"
+
+
+def test_a_name_that_does_not_resolve_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror("no such name")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    with pytest.raises(TapFailed, match="could not be reached"):
+        WithdrawClient(request_deadline_s=1.0).fetch("lnurlw://card.example.com/ln", 1_000)

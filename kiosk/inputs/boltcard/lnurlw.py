@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -153,6 +154,27 @@ def check_url(url: str, *, allow_local_http: bool = False) -> None:
         raise TapFailed("the card's service is a local or numeric address, which the kiosk does not call", code="local_host")
 
 
+def refuse_private(host: str) -> None:
+    """Refuse a host name that resolves to a private, loopback, link-local or reserved address.
+
+    A card's link and its service's callback are set by whoever wrote the card: they must not make the
+    kiosk call into the shop's own network. (A name that resolves differently a moment later is not
+    caught here; the service still has to answer a withdraw request to get anything.)
+
+    Raises:
+        TapFailed: it resolves to such an address, or not at all.
+    """
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        raise TapFailed("the card's service could not be reached", code="unreachable") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(str(address).split("%")[0])
+        if not ip.is_global:
+            raise TapFailed("the card's service is a local or numeric address, which the kiosk does not call",
+                            code="local_host")
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -263,6 +285,8 @@ class WithdrawClient:
     # --- one GET --------------------------------------------------------------------------------------
 
     def _get(self, url: str, deadline_s: float) -> Any:
+        if not self.allow_local_http:
+            refuse_private(host_of(url))
         with self._watch.exchange(deadline_s) as exchange:
             try:
                 return self._follow(url, exchange)
