@@ -27,6 +27,7 @@ from kiosk.display import qr
 from kiosk.display.window import Window
 from kiosk.inputs import key_wake
 from kiosk.inputs.payment_reader import PaymentReader
+from kiosk.lean import one_malloc_arena
 from kiosk.mion.worker import MionWorker
 from kiosk.shell.devices import Devices
 from kiosk.shell.ledger import Ledger
@@ -52,6 +53,7 @@ class KioskApp:
 
     def __init__(self, settings: Settings, *, api_key: str, state_dir: Path, hooks: Hooks | None = None,
                  demo: bool = False, readers: Sequence[PaymentReader] = ()) -> None:
+        one_malloc_arena()  # before the threads start: see kiosk.lean
         self.settings = settings
         self.hooks = hooks or Hooks()
         self.demo = demo
@@ -134,7 +136,8 @@ class KioskApp:
         """
         def load() -> None:
             try:
-                qr.warm_up()
+                # Pillow only where python-escpos needs it anyway: a kiosk without a printer saves 4 MB.
+                qr.warm_up(pillow=self.settings.printer.kind != "none")
                 if self.worker is not None:
                     self.worker.connect()
             except Exception:  # the first sale will try again, and report it

@@ -19,6 +19,7 @@ import math
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,6 +108,8 @@ class Hooks:
     on_idle_loop: Callable[[Any], None] | None = None
     """Called once per loop iteration with the running kiosk (the headless demo's script, the watchdog)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    monotonic: Callable[[], float] = time.monotonic
+    """The clock the status light is timed by (it must not jump with the wall clock)."""
 
 
 class Loop:
@@ -126,6 +129,10 @@ class Loop:
         self.taps = Taps()
         self.tap_min_left_s = 60.0
         """A card tap pins the invoice only with this long left (``[nfc] min_time_left_s``)."""
+        self._polls: list[fx.PollStatus] = []
+        """Status polls decided in this turn, handed to the worker just before the loop sleeps, so that
+        the worker thread does not wake only to wait for the main thread to let go of the interpreter
+        while it draws (two polls a second would cost two more wake-ups)."""
         self._stop = threading.Event()
         self._woken = threading.Event()
         self.on_started: Callable[[], None] | None = None
@@ -163,6 +170,7 @@ class Loop:
             self.on_started()
             self.on_started = None
         while not self._stop.is_set():
+            self._send_requests()
             events = pygame.event.get()
             if not events and self.queue.empty():
                 wait_s = self._wait_ms() / 1000
@@ -175,10 +183,23 @@ class Loop:
             if self.parts is not None:
                 self.parts.ledger.retry(self.hooks.clock())
             self.feed(ev.Tick())
+            self._tick_light()
             self.draw()
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
+
+    def _send_requests(self) -> None:
+        polls, self._polls = self._polls, []
+        if polls:
+            assert self.parts is not None
+            for poll in polls:
+                self.parts.worker.submit(poll)
+
+    def _tick_light(self) -> None:
+        light = self.parts.devices.light if self.parts is not None else None
+        if light is not None:
+            light.tick(self.hooks.monotonic())
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)
@@ -193,6 +214,13 @@ class Loop:
         animation_s = self.window.animation_interval_s(self.frame(now))
         if animation_s is not None:
             wait_s = min(wait_s, animation_s)
+        light = self.parts.devices.light if self.parts is not None else None
+        change = light.next_change() if light is not None else None
+        if change is not None:
+            # The light's change may wait for a wake-up that comes within its slack anyway.
+            light_s = change[0] - self.hooks.monotonic()
+            if wait_s > light_s + change[1]:
+                wait_s = max(0.0, light_s)
         # Round up: waking a hair before a deadline would find nothing due yet.
         return max(1, math.ceil(wait_s * 1000))
 
@@ -374,8 +402,10 @@ class Loop:
                 parts.ledger.record(effect, self.hooks.clock())
             case fx.SetLight():
                 if parts.devices.light is not None:
-                    parts.devices.light.show(effect.light)
-            case fx.CreateSession() | fx.FindSession() | fx.CreateAttempt() | fx.PollStatus():
-                parts.worker.submit(effect)
+                    parts.devices.light.show(effect.light, self.hooks.monotonic())
+            case fx.PollStatus():
+                self._polls.append(effect)
+            case fx.CreateSession() | fx.FindSession() | fx.CreateAttempt():
+                parts.worker.submit(effect)  # the customer waits for these: at once
             case _:
                 assert_never(effect)

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import kiosk.mion.lean_requests  # noqa: F401  # before requests: it loads requests without charset guessing
+
+# isort: split
 import requests
 
 from kiosk.mion.wire import Exchange, Watch, WatchedAdapter, read_body
