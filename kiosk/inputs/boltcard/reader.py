@@ -92,7 +92,8 @@ class BoltCardReader(PaymentReader):
         try:
             self.source.open()
         except CardError as exc:
-            self._set_problem(str(exc))
+            log.warning("the NFC reader cannot be used: %s", exc)
+            self._set_problem(self.source.problem or "no reader")
         self._thread = threading.Thread(target=self._wait_cards, name="nfc-card", daemon=True)
         self._thread.start()
 
