@@ -12,6 +12,8 @@ Safety: every call runs under a total deadline and reads at most ``MAX_BODY_BYTE
 helpers, :mod:`kiosk.mion.wire`); redirects are followed only on the same host and only to https; the
 session sends no kiosk header, cookie or key. The card URL's query (``p``, ``c``), ``k1`` and the PIN
 are secrets: :func:`scrub` is the only form of a URL that may reach a log, the journal or a screen.
+For the same reason ``requests``' exceptions become :class:`TapFailed` ``from None``: their text holds
+the URL, and a chained traceback would log it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import kiosk.mion.lean_requests  # noqa: F401  # before requests: it loads reque
 # isort: split
 import requests
 
+from kiosk.errors import KioskError
 from kiosk.mion.wire import Exchange, Watch, WatchedAdapter, read_body
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,7 @@ MAX_REASON_CHARS = 120
 SECRET_PARAMS = frozenset({"p", "c", "k1", "pin", "pr"})
 
 
-class TapFailed(Exception):
+class TapFailed(KioskError):
     """The tap cannot pay: ``reason`` is safe to show and journal (no secret in it).
 
     ``from_service`` is True when the card's service gave the reason itself (shown after a

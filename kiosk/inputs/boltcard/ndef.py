@@ -5,6 +5,8 @@ Pure: bytes in, the URI out, or :class:`NdefError` with a reason. Only the first
 
 from __future__ import annotations
 
+from kiosk.errors import KioskError
+
 URI_PREFIXES = (
     "", "http://www.", "https://www.", "http://", "https://", "tel:", "mailto:", "ftp://anonymous:anonymous@",
     "ftp://ftp.", "ftps://", "sftp://", "smb://", "nfs://", "ftp://", "dav://", "news:", "telnet://", "imap:",
@@ -16,7 +18,7 @@ URI_PREFIXES = (
 MAX_URI_BYTES = 1024
 
 
-class NdefError(ValueError):
+class NdefError(KioskError, ValueError):
     """The card's NDEF data holds no readable URI record."""
 
 

@@ -18,8 +18,10 @@ import abc
 import queue
 import threading
 
+from kiosk.errors import KioskError
 
-class CardError(Exception):
+
+class CardError(KioskError):
     """A card or reader fault; the message is safe to show (no URL, no secret)."""
 
 
