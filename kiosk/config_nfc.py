@@ -17,7 +17,7 @@ class NfcSettings:
     """pcsc (a USB CCID reader through pcscd: ACR1252U, uTrust 3700 F), pn532-uart, pn532-i2c, or demo."""
     device: str = ""
     """pcsc: part of the reader's name ("" = the first reader); pn532-uart: the serial port
-    (/dev/serial0); pn532-i2c: the bus number (1)."""
+    (/dev/serial0); pn532-i2c: the bus number, which must be 1 (GPIO2/3, the one Blinka drives)."""
     max_tap_amount_cents: int = number(20_000, 1, 1_000_000, "cents")
     """Above this amount no tap is offered: the customer scans the QR code."""
     min_time_left_s: float = number(60.0, 10.0, 600.0, "s")

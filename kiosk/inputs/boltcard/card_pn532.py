@@ -4,7 +4,7 @@ UART: ``pip install nfcpy``; enable the UART (``enable_uart=1``), no serial cons
 the port (``/dev/serial0``, or ``/dev/ttyUSB0`` for a USB-serial board). nfcpy waits for a card in its
 own polling of the chip (the PN532 has no card interrupt on UART), inside ``clf.connect``.
 
-I2C: ``pip install adafruit-circuitpython-pn532``; ``device`` is the bus number ("1"). The chip itself
+I2C: ``pip install adafruit-circuitpython-pn532``; the Pi's I2C bus 1 (GPIO2/3) is used. The chip itself
 waits for a card (InListPassiveTarget) for up to the timeout; the NDEF file is then read with the
 same APDUs as a PC/SC reader (:func:`kiosk.inputs.boltcard.card_pcsc.read_ndef`).
 """
@@ -38,11 +38,11 @@ class Pn532CardSource(CardSource):
                 port = self.device.removeprefix("/dev/").removeprefix("tty")
                 self._frontend = nfc.ContactlessFrontend(f"tty:{port}:pn532")
             else:
-                import board  # noqa: F401 - Blinka's board support
+                import board  # Blinka's board support: the Pi's I2C bus 1 (SCL GPIO3, SDA GPIO2)
                 import busio
                 from adafruit_pn532.i2c import PN532_I2C
 
-                self._frontend = PN532_I2C(busio.I2C(3, 2), debug=False)  # SCL GPIO3, SDA GPIO2 (bus 1)
+                self._frontend = PN532_I2C(busio.I2C(board.SCL, board.SDA), debug=False)
                 self._frontend.SAM_configuration()
         except ImportError as exc:
             self._problem = "driver missing"
