@@ -245,3 +245,17 @@ def test_an_unreadable_card_and_a_fault_in_the_tap_are_shown_and_the_reader_goes
         rig.reader.client.fetch = original  # type: ignore[method-assign]
         rig.tap()
         drive(rig.app, paid)
+
+
+def test_a_second_tap_while_the_first_is_processing_is_ignored_with_a_message(
+        simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        rig.service.slow_s = 0.4
+        rig.charge("42")
+        rig.tap()
+        drive(rig.app, lambda a: "/callback" in rig.service.calls)  # the first tap is with the service
+        rig.tap()
+        rig.drive_until_stage(TapStage.IGNORED)
+        assert tap_line(rig.app.frame(rig.app.now()).tap, "fi") == "Korttimaksu on jo käynnissä"  # type: ignore[arg-type]
+        drive(rig.app, paid)
+    assert rig.service.calls.count("/card") == 1 and rig.service.payments == 1
