@@ -155,7 +155,8 @@ class _Script:
             self.step = 2
         elif self.step == 2 and isinstance(view, InvoiceView):
             self.invoice_seen_at = self.invoice_seen_at or now
-            if now - self.invoice_seen_at >= timedelta(seconds=1):
+            offered = self.card is not None and self.last_name == "invoice-tap"  # "or tap your card" is on screen
+            if offered or now - self.invoice_seen_at >= timedelta(seconds=1):
                 sale = app.register.sale
                 assert sale is not None and sale.session_id is not None
                 if self.card is not None:
