@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo-screens"), metavar="DIR",
                       help="with --headless: folder for the screen PNGs, journal and receipt (default: demo-screens)")
     demo.add_argument("--window", type=_size, metavar="WxH", help="window size, e.g. 800x480 (default 800x480)")
+    demo.add_argument("--pay-with", choices=("qr", "card"), default="qr",
+                      help="with --headless: pay the sale as a wallet scanning the QR (qr, the default) or by "
+                           "tapping the demo Bolt Card (card)")
 
     run = command("run", "run the kiosk against Mion (what the systemd service runs)")
     run.add_argument("--window", type=_size, metavar="WxH", help="run in a window of this size instead of full screen")

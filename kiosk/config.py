@@ -28,6 +28,7 @@ from typing import Any
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
 from kiosk.config_metrics import MetricsSettings
+from kiosk.config_nfc import NfcSettings
 from kiosk.config_toml import build, read_toml
 from kiosk.core.sale import Timing
 from kiosk.errors import ConfigError
@@ -318,6 +319,7 @@ class Settings:
     light: LightSettings = field(default_factory=LightSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    nfc: NfcSettings = field(default_factory=NfcSettings)
 
     def check(self) -> None:
         for f in dataclasses.fields(self):
