@@ -1,0 +1,165 @@
+"""ZVT through the real kiosk: a till written from the spec (tests/zvt_ecr.py) over TCP and over a
+pty, the Mion simulator behind, the kiosk's own loop in between."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tty
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.core import events as ev
+from kiosk.core.model import Phase
+from kiosk.mion.simulator import MionSimulator
+from kiosk.shell.app import KioskApp
+from kiosk.shell.loop import Hooks
+from tests.fault_tools import JumpClock
+from tests.helpers import API_KEY, drive, running_kiosk, settings_for
+from tests.zvt_ecr import ABORT, EcrWire, authorization, registration
+
+TRACE_FILE = os.environ.get("ZVT_TRACE_FILE")
+"""Set it to write the byte trace of the paid authorization (docs/zvt.md's sample comes from it)."""
+
+
+class Link:
+    """The till's end: a TCP socket or a pty master, non-blocking, polled once per loop turn."""
+
+    def __init__(self, ecr: EcrWire, read: object, write: object) -> None:
+        self.ecr = ecr
+        self._read, self._write = read, write
+
+    def poll(self, _app: KioskApp | None = None) -> None:
+        while True:
+            try:
+                data = self._read()  # type: ignore[operator]
+            except (BlockingIOError, InterruptedError):
+                return
+            if not data:
+                return
+            answer = self.ecr.feed(data)
+            if answer:
+                self._write(answer)  # type: ignore[operator]
+
+    def send(self, raw_apdu: bytes) -> None:
+        self._write(self.ecr.command(raw_apdu))  # type: ignore[operator]
+
+    def run(self, app: KioskApp, until: object, timeout_s: float = 10.0) -> None:
+        drive(app, lambda a: bool(until()), step=self.poll, timeout_s=timeout_s)  # type: ignore[operator]
+
+
+@pytest.fixture
+def clock() -> JumpClock:
+    return JumpClock()
+
+
+@pytest.fixture
+def simulator(clock: JumpClock) -> Iterator[MionSimulator]:
+    with MionSimulator(api_key=API_KEY, network="regtest", clock=clock) as sim:
+        yield sim
+
+
+@contextlib.contextmanager
+def tcp_kiosk(simulator: MionSimulator, tmp_path: Path, clock: JumpClock) -> Iterator[tuple[KioskApp, Link]]:
+    settings = settings_for(simulator, tmp_path, pos={"enabled": True, "mode": "zvt"},
+                            zvt={"listen": "127.0.0.1:0"})
+    with running_kiosk(settings, tmp_path, Hooks(clock=clock)) as app:
+        assert app.till is not None
+        sock = socket.create_connection(("127.0.0.1", app.till._link.port), timeout=5)  # type: ignore[union-attr]
+        sock.setblocking(False)
+        link = Link(EcrWire(serial=False), lambda: sock.recv(4096), sock.sendall)
+        try:
+            link.run(app, lambda: app.till is not None and app.till.connected)
+            yield app, link
+        finally:
+            sock.close()
+
+
+@contextlib.contextmanager
+def pty_kiosk(simulator: MionSimulator, tmp_path: Path, clock: JumpClock) -> Iterator[tuple[KioskApp, Link]]:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    os.set_blocking(master, False)
+    port = tmp_path / "usb-ZVT-if00-port0"
+    port.symlink_to(os.ttyname(slave))
+    settings = settings_for(simulator, tmp_path, pos={"enabled": True, "mode": "zvt", "port": str(port)})
+    try:
+        with running_kiosk(settings, tmp_path, Hooks(clock=clock)) as app:
+            link = Link(EcrWire(serial=True), lambda: os.read(master, 4096), lambda b: os.write(master, b))
+            link.run(app, lambda: app.till is not None and app.till.connected)
+            yield app, link
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def register_and_authorize(app: KioskApp, link: Link, cents: int) -> str:
+    ecr = link.ecr
+    link.send(registration(config=0x3E))
+    link.run(app, lambda: ecr.finished() is not None)
+    assert ecr.finished() == bytes.fromhex("060F0A1900295200000149 0978")
+    ecr.received.clear()
+    link.send(authorization(cents))
+    link.run(app, lambda: app.register.sale is not None and app.register.sale.attempt is not None
+             and ecr.received.count(bytes.fromhex("04FF010E")) >= 2)
+    assert ecr.received[0] == bytes.fromhex("800000")
+    sale = app.register.sale
+    assert sale is not None and sale.session_id is not None
+    return sale.session_id
+
+
+@pytest.mark.parametrize("transport", ["tcp", "pty"])
+def test_registration_and_a_paid_authorization_of_12_50_eur(
+        transport: str, simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    kiosk = tcp_kiosk if transport == "tcp" else pty_kiosk
+    with kiosk(simulator, tmp_path, clock) as (app, link):
+        session_id = register_and_authorize(app, link, 1250)
+        reference = app.register.open_reference
+        simulator.mark_paid(session_id)
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(reference or "")
+    assert record is not None
+    (status,) = link.ecr.statuses()
+    assert status[0x27] == b"\x00" and status[0x04] == bytes.fromhex("000000001250")
+    assert status[0x8B] == b"Lightning\x00" and session_id.encode() in status[0x3C]
+    assert link.ecr.finished() == bytes.fromhex("060F00")
+    assert record.phase is Phase.PAID and record.paid_at is not None
+    if transport == "pty":
+        assert set(link.ecr.link_acks) == {0x06}
+    if TRACE_FILE:
+        with open(f"{TRACE_FILE}.{transport}", "w", encoding="ascii") as out:
+            out.writelines(f"{who:3} {data.hex(' ').upper()}\n" for who, data in link.ecr.trace)
+
+
+def test_an_expired_authorization_fails_cleanly(simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        register_and_authorize(app, link, 1250)
+        reference = app.register.open_reference
+        clock.jump(app.settings.sale.session_lifetime_s + app.settings.sale.late_grace_s + 1)
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(reference or "")
+    assert record is not None and record.phase is Phase.EXPIRED
+    assert link.ecr.statuses()[-1][0x27] == b"\x6c"
+    assert link.ecr.finished() == bytes.fromhex("061E016C")
+
+
+def test_cancelled_from_the_keypad_and_aborted_by_the_till(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        register_and_authorize(app, link, 1250)
+        app.feed(ev.KeyPressed(key=ev.Key.CANCEL))
+        link.run(app, lambda: link.ecr.finished() is not None)
+        assert link.ecr.finished() == bytes.fromhex("061E016C")
+
+        link.ecr.received.clear()
+        link.send(authorization(990))
+        link.run(app, lambda: app.register.open_reference is not None and bool(link.ecr.received))
+        reference = app.register.open_reference
+        link.send(ABORT)
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(reference or "")
+    assert link.ecr.finished() == bytes.fromhex("061E016C")
+    assert record is not None and record.phase is Phase.CANCELLED
