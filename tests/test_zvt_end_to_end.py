@@ -13,14 +13,19 @@ from pathlib import Path
 import pytest
 
 from kiosk.core import events as ev
-from kiosk.core.model import Phase
+from kiosk.core.model import Phase, SaleSource
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
 from kiosk.shell.loop import Hooks
+from kiosk.store.bookings import is_not_booked
+from kiosk.store.records import SaleRecord
+from tests.clocks import T0
 from tests.fault_tools import JumpClock
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 from tests.zvt_ecr import ABORT, EcrWire, authorization, registration
 
+ZERO = SaleRecord(reference="-", amount_cents=1, source=SaleSource.POS, phase=Phase.IDLE, created_at=T0,
+                  updated_at=T0)
 TRACE_FILE = os.environ.get("ZVT_TRACE_FILE")
 """Set it to write the byte trace of the paid authorization (docs/zvt.md's sample comes from it)."""
 
@@ -163,3 +168,20 @@ def test_cancelled_from_the_keypad_and_aborted_by_the_till(
         record = app.journal.get(reference or "")
     assert link.ecr.finished() == bytes.fromhex("061E016C")
     assert record is not None and record.phase is Phase.CANCELLED
+
+
+def test_a_payment_after_the_till_got_a_failure_is_paid_not_booked(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        session_id = register_and_authorize(app, link, 1250)
+        reference = app.register.open_reference or ""
+        clock.jump(app.settings.sale.session_lifetime_s + 1)  # the till is told: expired
+        link.run(app, lambda: link.ecr.finished() is not None)
+        assert link.ecr.finished() == bytes.fromhex("061E016C")
+        simulator.mark_paid(session_id)  # ... and the customer paid within the grace
+        link.run(app, lambda: is_not_booked((app.journal.get(reference) or ZERO).detail))
+        record = app.journal.get(reference)
+        jobs = [(job.reference, job.copy) for job in app.journal.pending_prints()]
+    assert record is not None and record.phase is Phase.PAID and record.late and record.paid_at is not None
+    assert (reference, "merchant") in jobs or record.receipt_printed_at is not None
+    assert [s[0x27] for s in link.ecr.statuses()] == [b"\x6c"]  # the till never hears "paid"

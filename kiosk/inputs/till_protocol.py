@@ -77,6 +77,14 @@ class SaleDesk(Protocol):
         """The journal's record of the current sale (None) or of ``reference``; None if there is none."""
         ...
 
+    def last_paid(self) -> SaleRecord | None:
+        """The journal's most recently paid sale (a till asks for its last receipt again)."""
+        ...
+
+    def not_booked(self, reference: str, reason: str) -> None:
+        """The till was told of this payment but did not book it: note it for a manual booking or refund."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaidSale:

@@ -55,6 +55,8 @@ class Till:
         self._clock = clock
         self._new_reference = new_reference
         self._holding = False
+        self.wake_printer: Callable[[], None] | None = None
+        """Called when a slip was queued here (a payment the till did not book)."""
         self.protocol: TillProtocol = protocol(settings, self, post)
         quiet = protocol.quiet_after_s
         address = settings.zvt.address if settings.pos.mode == "zvt" else None
@@ -139,6 +141,19 @@ class Till:
     def sale_state(self, reference: str | None) -> SaleRecord | None:
         reference = reference or self._register.open_reference
         return None if reference is None else self._journal.get(reference)
+
+    def last_paid(self) -> SaleRecord | None:
+        return self._journal.last_paid()
+
+    def not_booked(self, reference: str, reason: str) -> None:
+        log.error("sale %s: paid, not booked by the till (%s); book or refund it by hand", reference, reason)
+        try:
+            noted = self._journal.note_not_booked(reference, reason, self._clock())
+        except StoreError as exc:
+            log.error("could not note that the till did not book sale %s: %s", reference, exc)
+            return
+        if noted and self.wake_printer is not None:
+            self.wake_printer()
 
     # --- events out -------------------------------------------------------------------------------------
 

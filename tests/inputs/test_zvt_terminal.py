@@ -23,9 +23,7 @@ def make(*, serial: bool = False, **zvt: object) -> tuple[ZvtTill, FakeDesk, Ecr
     desk = FakeDesk()
     till = ZvtTill(cfg, desk, lambda _: None)
     till.now = NOW
-    lost: list[str] = []
-    till.not_booked = lambda ref, why: lost.append(f"{ref}: {why}")  # type: ignore[method-assign,assignment]
-    return till, desk, EcrWire(serial=serial), lost
+    return till, desk, EcrWire(serial=serial), desk.unbooked
 
 
 def pump(till: ZvtTill, ecr: EcrWire, first: bytes) -> None:
@@ -205,3 +203,28 @@ def test_nothing_the_till_sends_raises(data: bytes, serial: bool) -> None:
     till, _, _, _ = make(serial=serial)
     for reply in till.receive(data):
         assert isinstance(reply, bytes)
+
+
+def test_repeat_receipt_after_a_restart_reports_the_journal_paid_sale() -> None:
+    till, desk, ecr, _ = make()
+    send(till, ecr, authorization(1250))
+    desk.mark_paid("K1-0001")
+    restarted = ZvtTill(till.settings, desk, lambda _: None)
+    restarted.now = NOW
+    ecr = EcrWire(serial=False)
+    send(restarted, ecr, apdu(0x06, 0x20, bytes.fromhex("000000")))
+    (status,) = ecr.statuses()
+    assert status[0x27] == b"\x00" and status[0x04] == bcd6(1250) and b"ps_77" in status[0x3C]
+    assert ecr.finished() == bytes.fromhex("060F00")
+    fresh, _, ecr2, _ = make()
+    send(fresh, ecr2, apdu(0x06, 0x20, bytes.fromhex("000000")))
+    assert ecr2.received == [bytes.fromhex("848300")]  # nothing paid: nothing to repeat
+
+
+def test_a_status_enquiry_during_a_payment_says_please_wait() -> None:
+    till, _, ecr, _ = make()
+    send(till, ecr, apdu(0x05, 0x01, bytes.fromhex("000000 0302")))
+    assert ecr.finished() == bytes.fromhex("060F01 00")
+    send(till, ecr, authorization(1250))
+    send(till, ecr, apdu(0x05, 0x01, bytes.fromhex("000000 0302")))
+    assert ecr.finished() == bytes.fromhex("060F01 9C")

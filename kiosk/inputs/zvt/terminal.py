@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from kiosk import __version__
 from kiosk.config import Settings, shop_timezone
-from kiosk.core.model import Phase
+from kiosk.core.model import Phase, SaleSource
 from kiosk.errors import SaleRefused
 from kiosk.inputs.till_protocol import SaleDesk
 from kiosk.inputs.zvt import status as st
@@ -233,7 +233,7 @@ class Terminal:
     def _repeat_receipt(self, data: bytes) -> list[bytes]:
         if not self._password_ok(data):
             return [st.nak(st.RC_NOT_POSSIBLE)]
-        booking = self.last_booking
+        booking = self.last_booking or self._journal_booking()
         if booking is None:
             return [st.nak(st.RC_NOT_POSSIBLE)]
         self._queue(st.paid_status(booking), st.completion())
@@ -278,6 +278,17 @@ class Terminal:
         return st.Booking(amount_cents=auth.amount_cents, trace=self._trace, receipt=self._trace,
                           at=self._local_now(), terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
                           session_id=session, reference=auth.reference, with_currency=auth.with_currency)
+
+    def _journal_booking(self) -> st.Booking | None:
+        """The last paid till sale as the journal holds it (after a restart the memory is empty)."""
+        record = self._desk.last_paid()
+        if record is None or record.source is not SaleSource.POS or record.paid_at is None:
+            return None
+        return st.Booking(amount_cents=record.amount_cents, trace=self._trace, receipt=self._trace,
+                          at=record.paid_at.astimezone(shop_timezone(self._settings)),
+                          terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
+                          session_id=record.session_id or "-", reference=record.reference,
+                          with_currency=self.with_currency)
 
     def _local_now(self) -> datetime:
         return self._now().astimezone(shop_timezone(self._settings))

@@ -28,29 +28,23 @@ log = logging.getLogger(__name__)
 MAX_REPEATS = 2
 """A frame the till NAKs is sent again at most this many times."""
 
-NotBooked = Callable[[str, str], None]
-
-
-def log_not_booked(reference: str, reason: str) -> None:
-    log.error("sale %s: paid, not booked by the till (%s); book or refund it by hand", reference, reason)
-
-
 class ZvtTill(TillProtocol):
     """The kiosk as a ZVT payment terminal. See docs/zvt.md."""
-
-    not_booked: NotBooked = staticmethod(log_not_booked)
-    """Told of a payment the till did not book (reference, why)."""
 
     def __init__(self, settings: Settings, desk: SaleDesk, post: Callable[[ev.Event], None]) -> None:
         super().__init__(settings, desk, post)
         self.framed = settings.zvt.address is None
         self.now = datetime.now(UTC)
         self.terminal = Terminal(settings, desk, now=lambda: self.now,
-                                 not_booked=lambda ref, why: self.not_booked(ref, why))
+                                 not_booked=self.not_booked)
         self._frames = FrameStream()
         self._apdus = ApduStream()
         self._last_frame: bytes | None = None
         self._repeats = 0
+
+    def not_booked(self, reference: str, reason: str) -> None:
+        """A payment the till did not book: the desk notes it (journal, merchant slip, log)."""
+        self.desk.not_booked(reference, reason)
 
     def receive(self, data: bytes) -> Iterator[bytes]:
         if not self.framed:
