@@ -13,7 +13,7 @@ from kiosk.core.model import Phase
 from kiosk.inputs.till_protocol import PaidSale
 from kiosk.inputs.zvt.till import ZvtTill
 from tests.inputs.pos_fakes import NOW, FakeDesk
-from tests.zvt_ecr import ABORT, EcrWire, apdu, authorization, end_of_day, registration
+from tests.zvt_ecr import ABORT, EcrWire, apdu, authorization, end_of_day, frame, registration
 
 
 def make(*, serial: bool = False, **zvt: object) -> tuple[ZvtTill, FakeDesk, EcrWire, list[str]]:
@@ -189,12 +189,21 @@ def test_serial_frames_are_acknowledged_and_a_bad_crc_is_nakked() -> None:
     assert b"".join(till.receive(bytes(bad))) == b"\x15"
 
 
-def test_a_nakked_frame_is_sent_again_at_most_twice() -> None:
+def test_a_nakked_frame_is_sent_again_at_most_twice_and_the_next_waits_for_the_ack() -> None:
     till, _, ecr, _ = make(serial=True)
-    first = b"".join(till.receive(ecr.command(registration())))
-    assert first.startswith(b"\x06\x10\x02")
+    ok = frame(bytes.fromhex("800000"))
+    assert b"".join(till.receive(ecr.command(registration()))) == b"\x06" + ok  # 06 0F waits for the ACK
     repeats = [b"".join(till.receive(b"\x15")) for _ in range(3)]
-    assert repeats[0] == repeats[1] != b"" and repeats[2] == b""
+    assert repeats[:2] == [ok, ok] and repeats[2].startswith(b"\x10\x02\x06\x0f")  # given up: the next one
+
+
+def test_a_frame_without_ack_is_sent_again_after_t2() -> None:
+    till, _, ecr, _ = make(serial=True)
+    ok = frame(bytes.fromhex("800000"))
+    assert b"".join(till.receive(ecr.command(registration()))) == b"\x06" + ok
+    assert list(till.on_tick(NOW + timedelta(seconds=4.9))) == []
+    assert list(till.on_tick(NOW + timedelta(seconds=5))) == [ok]
+    assert b"".join(till.receive(b"\x06")).startswith(b"\x10\x02\x06\x0f")
 
 
 @settings(max_examples=150, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC
 
 from store_helpers import at, new_sale
 
@@ -11,6 +12,7 @@ from kiosk.core.model import Phase, SaleSource
 from kiosk.outputs.receipt import build_receipt
 from kiosk.store.bookings import NOT_BOOKED
 from kiosk.store.journal import Journal
+from kiosk.store.views import history_text
 
 
 def test_a_paid_sale_is_noted_once_with_a_merchant_slip(journal: Journal) -> None:
@@ -24,6 +26,7 @@ def test_a_paid_sale_is_noted_once_with_a_merchant_slip(journal: Journal) -> Non
     assert record is not None and record.phase is Phase.PAID
     assert record.detail == f"{NOT_BOOKED}: the till never answered the paid status"
     assert [(job.reference, job.copy) for job in journal.pending_prints()] == [(reference, "merchant")]
+    assert "paid (not booked by the till)" in history_text([record], "en", UTC)
 
 
 def test_the_merchant_slip_says_so(journal: Journal) -> None:
