@@ -22,7 +22,7 @@ from kiosk.store.records import SaleRecord
 from tests.clocks import T0
 from tests.fault_tools import JumpClock
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
-from tests.zvt_ecr import ABORT, EcrWire, authorization, registration
+from tests.zvt_ecr import ABORT, EcrWire, apdu, authorization, registration
 
 ZERO = SaleRecord(reference="-", amount_cents=1, source=SaleSource.POS, phase=Phase.IDLE, created_at=T0,
                   updated_at=T0)
@@ -185,3 +185,21 @@ def test_a_payment_after_the_till_got_a_failure_is_paid_not_booked(
     assert record is not None and record.phase is Phase.PAID and record.late and record.paid_at is not None
     assert (reference, "merchant") in jobs or record.receipt_printed_at is not None
     assert [s[0x27] for s in link.ecr.statuses()] == [b"\x6c"]  # the till never hears "paid"
+
+
+def test_after_a_restart_the_journal_decides_and_repeat_receipt_reports_the_payment(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        session_id = register_and_authorize(app, link, 1250)
+        reference = app.register.open_reference or ""
+    simulator.mark_paid(session_id)  # paid while the kiosk was down
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        link.run(app, lambda: is_not_booked((app.journal.get(reference) or ZERO).detail))
+        link.send(apdu(0x06, 0x20, bytes.fromhex("000000")))
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(reference)
+    assert record is not None and record.phase is Phase.PAID and record.paid_at is not None
+    assert simulator.session_count_for(reference) == 1
+    (status,) = link.ecr.statuses()
+    assert status[0x27] == b"\x00" and status[0x04] == bytes.fromhex("000000001250")
+    assert session_id.encode() in status[0x3C] and link.ecr.finished() == bytes.fromhex("060F00")
