@@ -10,6 +10,7 @@ from store_helpers import at, new_sale
 from kiosk.config import PrinterSettings, ShopSettings
 from kiosk.core.model import Phase, SaleSource
 from kiosk.outputs.receipt import build_receipt
+from kiosk.outputs.report import compute_report, format_report
 from kiosk.store.bookings import NOT_BOOKED
 from kiosk.store.journal import Journal
 from kiosk.store.views import history_text
@@ -27,6 +28,10 @@ def test_a_paid_sale_is_noted_once_with_a_merchant_slip(journal: Journal) -> Non
     assert record.detail == f"{NOT_BOOKED}: the till never answered the paid status"
     assert [(job.reference, job.copy) for job in journal.pending_prints()] == [(reference, "merchant")]
     assert "paid (not booked by the till)" in history_text([record], "en", UTC)
+    report = compute_report([record], record.created_at.date())
+    assert report.not_booked_count == 1 and report.paid_count == 1
+    assert any(line.startswith("  not booked by the till") and line.endswith(" 1") for line in format_report(report, "en"))
+    assert not any("not booked" in line for line in format_report(compute_report([], report.day), "en"))
 
 
 def test_the_merchant_slip_says_so(journal: Journal) -> None:
