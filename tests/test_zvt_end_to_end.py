@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
+from kiosk.core.sale import Timing
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
 from kiosk.shell.loop import Hooks
@@ -179,6 +180,7 @@ def test_a_payment_after_the_till_got_a_failure_is_paid_not_booked(
         link.run(app, lambda: link.ecr.finished() is not None)
         assert link.ecr.finished() == bytes.fromhex("061E016C")
         simulator.mark_paid(session_id)  # ... and the customer paid within the grace
+        clock.jump(Timing().watch_poll_s)  # the next look for a late payment is due
         link.run(app, lambda: is_not_booked((app.journal.get(reference) or ZERO).detail))
         record = app.journal.get(reference)
         jobs = [(job.reference, job.copy) for job in app.journal.pending_prints()]
@@ -203,3 +205,41 @@ def test_after_a_restart_the_journal_decides_and_repeat_receipt_reports_the_paym
     (status,) = link.ecr.statuses()
     assert status[0x27] == b"\x00" and status[0x04] == bytes.fromhex("000000001250")
     assert session_id.encode() in status[0x3C] and link.ecr.finished() == bytes.fromhex("060F00")
+
+
+def no_status_authorization(app: KioskApp, link: Link) -> str:
+    link.send(registration(config=0xB6))  # Portalum's default: no intermediate status wanted
+    link.run(app, lambda: link.ecr.finished() is not None)
+    link.ecr.received.clear()
+    link.send(authorization(1250))
+    link.run(app, lambda: app.register.open_reference is not None and bool(link.ecr.received))
+    return app.register.open_reference or ""
+
+
+def test_mion_down_during_the_authorization_is_a_processing_error(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        simulator.set_offline(True)
+        reference = no_status_authorization(app, link)
+        clock.jump(Timing().give_up_creating_s + 1)
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(reference)
+    assert link.ecr.finished() == bytes.fromhex("061E0166")
+    assert record is not None and record.phase is Phase.ERROR
+
+
+def test_a_till_without_intermediate_status_gets_its_outcome_inside_its_window(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        reference = no_status_authorization(app, link)
+        link.run(app, lambda: app.register.sale is not None and app.register.sale.attempt is not None)
+        clock.jump(app.settings.zvt.max_wait_s - 1)
+        link.run(app, lambda: True)  # a turn of the loop at the new time
+        assert link.ecr.finished() is None  # still inside the bound: the till waits
+        clock.jump(1)
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(reference)
+    assert link.ecr.received[0] == bytes.fromhex("800000")
+    assert bytes.fromhex("04FF010E") not in link.ecr.received
+    assert link.ecr.finished() == bytes.fromhex("061E016C")
+    assert record is not None and record.phase is Phase.CANCELLED
