@@ -46,3 +46,12 @@ def test_typed_commands() -> None:
     assert command_bytes("eod") == bytes.fromhex("065003 000000")
     for bad in ("pay", "pay twelve", "pay -1", "refund 5", ""):
         assert command_bytes(bad) is None
+
+
+def test_the_console_needs_exactly_one_link(capsys: pytest.CaptureFixture[str]) -> None:
+    from kiosk.cli import main
+
+    assert main(["pos-console", "--zvt"]) == 2
+    assert main(["pos-console", "--zvt", "--port", "loop://", "--tcp", "127.0.0.1:1"]) == 2
+    assert main(["pos-console"]) == 2
+    assert "give --port" in capsys.readouterr().err

@@ -237,3 +237,57 @@ def test_a_status_enquiry_during_a_payment_says_please_wait() -> None:
     send(till, ecr, authorization(1250))
     send(till, ecr, apdu(0x05, 0x01, bytes.fromhex("000000 0302")))
     assert ecr.finished() == bytes.fromhex("060F01 9C")
+
+
+def test_a_real_registration_with_service_byte_and_tlv_is_taken() -> None:
+    # From a card complete acceptance log: password 123456, config 3E, EUR, service 03, TLV 26 {0A 02 06 D3}.
+    till, _, ecr, _ = make(password="123456")
+    send(till, ecr, bytes.fromhex("0600 10 123456 3E 0978 0303 0606 2604 0A0206D3"))
+    assert ecr.received == [bytes.fromhex("800000"), bytes.fromhex("060F0A 1900 2952000001 490978")]
+    assert till.terminal.config == 0x3E
+
+
+def test_an_unknown_bmp_in_an_authorization_is_function_not_possible_and_changes_nothing() -> None:
+    till, desk, ecr, _ = make()
+    send(till, ecr, apdu(0x06, 0x01, bytes.fromhex("04 000000001250 07 00")))
+    send(till, ecr, apdu(0x06, 0x01, bytes.fromhex("04 0000")))  # truncated amount
+    assert ecr.received == [bytes.fromhex("848300"), bytes.fromhex("849A00")]
+    assert desk.calls == []
+
+
+COMMANDS = {
+    "register": registration(config=0xBE), "pay": authorization(1250), "abort": ABORT,
+    "status": apdu(0x05, 0x01), "eod": end_of_day(), "diagnosis": apdu(0x06, 0x70),
+    "repeat": apdu(0x06, 0x20, bytes(3)), "logoff": apdu(0x06, 0x02), "refund": apdu(0x06, 0x31),
+}
+ACTIONS = [*COMMANDS, "ack", "nak", "paid", "expired", "shown", "tick"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(ACTIONS), max_size=30))
+def test_any_sequence_answers_every_command_first_and_reports_paid_only_when_paid(actions: list[str]) -> None:
+    till, desk, _, _ = make()
+    paid_told = 0
+    now = NOW
+    for action in actions:
+        reference = desk.open_reference or "K1-none"
+        if action in COMMANDS:
+            out = list(till.receive(COMMANDS[action]))
+            assert out and out[0][0] in (0x80, 0x84) and out[0][2] == 0, (action, out)
+        elif action in ("ack", "nak"):
+            out = list(till.receive(bytes.fromhex("800000" if action == "ack" else "846600")))
+        elif action == "paid" and desk.open_reference is not None:
+            desk.mark_paid(reference)
+            paid_told += 1
+            out = [till.message_bytes(paid(reference) or "")]
+        elif action == "expired" and desk.open_reference is not None:
+            desk.cancel_sale(reference)
+            out = [till.message_bytes(ZvtTill.ended_message(reference, Phase.EXPIRED, None) or "")]
+        elif action == "shown":
+            out = [till.message_bytes(ZvtTill.invoice_message(reference, 1, NOW) or "")]
+        else:
+            now += timedelta(seconds=40)
+            out = list(till.on_tick(now))
+        for raw in out:
+            if raw[:2] == b"\x04\x0f" and b"Lightning\x00" in raw:  # a paid status
+                assert paid_told and desk.last_paid() is not None
