@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -291,3 +292,20 @@ def test_any_sequence_answers_every_command_first_and_reports_paid_only_when_pai
         for raw in out:
             if raw[:2] == b"\x04\x0f" and b"Lightning\x00" in raw:  # a paid status
                 assert paid_told and desk.last_paid() is not None
+
+
+def test_a_till_that_stopped_answering_is_given_up_after_t4_and_a_later_payment_is_not_booked() -> None:
+    till, desk, ecr, lost = make(status_interval_s=20)
+    send(till, ecr, registration(config=0x3E))
+    send(till, ecr, authorization(1250))  # its 04 FF is acknowledged at NOW: the till waits until NOW + 180 s
+    ecr.auto_ack = False  # the till goes quiet
+    assert list(till.on_tick(NOW + timedelta(seconds=20))) == [bytes.fromhex("04FF010E")]
+    list(till.on_tick(NOW + timedelta(seconds=179.9)))
+    assert desk.calls == ["start 1250 None"]
+    list(till.on_tick(NOW + timedelta(seconds=180)))
+    assert desk.calls[-1] == "cancel K1-0001"
+    till.now = NOW + timedelta(seconds=181)
+    desk.records["K1-0001"] = dataclasses.replace(desk.records["K1-0001"], phase=Phase.CREATING_SESSION)
+    desk.mark_paid("K1-0001")  # the customer was quicker than the cancel
+    assert till.message_bytes(paid("K1-0001") or "") == b""
+    assert lost == ["K1-0001: paid after the till stopped waiting (T4)"]

@@ -34,6 +34,8 @@ ANSWER_WAIT_S = 30.0
 RESEND_AFTER_S = 2.0
 """The till answered ``84 9C`` (please wait) to a paid status: it is sent again after this."""
 MAX_RESENDS = 10
+T4_S = 180.0
+"""How long a till waits for the outcome after the terminal's answer or an intermediate status."""
 LOGGED_OFF_CONFIG = 0x86
 
 
@@ -56,6 +58,8 @@ class Auth:
     wants_status: bool
     with_currency: bool
     last_status: datetime
+    till_deadline: datetime
+    """When the till stops waiting (T4 after our answer or its last acknowledged intermediate status)."""
     cancel_asked: bool = False
 
 
@@ -120,6 +124,9 @@ class Terminal:
                 and out.resends < MAX_RESENDS):
             out.resend_at = self._now() + timedelta(seconds=RESEND_AFTER_S)
             return []
+        auth = self.auth
+        if positive and auth is not None and out.apdu[:2] == b"\x04\xff":  # the till waits T4 again
+            auth.till_deadline = self._now() + timedelta(seconds=T4_S)
         if out.paid_reference is not None:
             if positive:
                 log.info("ZVT: the till booked sale %s", out.paid_reference)
@@ -184,7 +191,7 @@ class Terminal:
             return [st.nak(self._refusal_code(refused.code, amount))]
         now = self._now()
         self.auth = Auth(reference, amount, now, bool(self.config & 0x08), self.with_currency or 0x49 in fields,
-                         now)
+                         now, now + timedelta(seconds=T4_S))
         log.info("ZVT authorization of %d cents: sale %s", amount, reference)
         if self.auth.wants_status:
             self._queue(st.intermediate())
@@ -249,10 +256,15 @@ class Terminal:
         kind, reference, rest = parts[1], parts[2], parts[3:]
         auth = self.auth
         mine = auth is not None and auth.reference == reference
+        why = "paid after the till was told the sale failed, or after a restart"
+        if auth is not None and mine and kind in ("PAID", "ENDED") and self._now() > auth.till_deadline:
+            self.auth = auth = None  # the till stopped waiting: it has aborted on its side
+            why = "paid after the till stopped waiting (T4)"
+            log.info("ZVT sale %s ended after the till stopped waiting; the till is not told", reference)
         if kind == "PAID":
             session = rest[0] if rest else "-"
             if auth is None or not mine:
-                self._not_booked(reference, "paid after the till was told the sale failed, or after a restart")
+                self._not_booked(reference, why)
                 return []
             self.auth = None
             booking = self._booking(auth, session)
@@ -309,21 +321,30 @@ class Terminal:
         auth = self.auth
         if auth is None:
             return []
-        if auth.wants_status:
-            if (now - auth.last_status).total_seconds() >= self._zvt.status_interval_s \
-                    and out is None and not self.outbox:
-                auth.last_status = now
-                self._queue(st.intermediate())
-                return self._send()
-        elif not auth.cancel_asked and (now - auth.started).total_seconds() >= self._zvt.max_wait_s:
+        if not auth.cancel_asked and self._till_gives_up(auth, now):
             auth.cancel_asked = True
-            log.info("ZVT sale %s: the till waits no longer than %.0f s; cancelling it", auth.reference,
-                     self._zvt.max_wait_s)
             try:
                 self._desk.cancel_sale(auth.reference)
             except SaleRefused as refused:
                 log.info("ZVT sale %s could not be cancelled: %s", auth.reference, refused.reason)
+            return []
+        due = (now - auth.last_status).total_seconds() >= self._zvt.status_interval_s
+        if auth.wants_status and due and out is None and not self.outbox:
+            auth.last_status = now
+            self._queue(st.intermediate())
+            return self._send()
         return []
+
+    def _till_gives_up(self, auth: Auth, now: datetime) -> bool:
+        """The sale must end now, or the till stops waiting before it hears the outcome."""
+        if not auth.wants_status and (now - auth.started).total_seconds() >= self._zvt.max_wait_s:
+            log.info("ZVT sale %s: the till waits no longer than %.0f s; cancelling it", auth.reference,
+                     self._zvt.max_wait_s)
+            return True
+        if now >= auth.till_deadline:
+            log.info("ZVT sale %s: the till stopped answering and no longer waits; cancelling it", auth.reference)
+            return True
+        return False
 
     def reset(self) -> None:
         """The link was reopened: messages of ours in flight are lost."""
