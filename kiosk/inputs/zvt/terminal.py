@@ -279,10 +279,10 @@ class Terminal:
             code = st.ENDED_CODES.get(Phase(rest[0]) if rest and rest[0] in _PHASES else Phase.ERROR,
                                       st.RC_PROCESSING_ERROR)
             self._queue(st.failed_status(code, auth.amount_cents), st.abort(code))
-        elif kind == "SHOWN" and auth is not None and mine and auth.wants_status:
+        elif (kind == "SHOWN" and auth is not None and mine and auth.wants_status
+              and self.waiting is None and not self.outbox):  # else one is on its way already
             auth.last_status = self._now()
-            if self.waiting is None and not self.outbox:
-                self._queue(st.intermediate())
+            self._queue(st.intermediate())
         return self._send()
 
     def _booking(self, auth: Auth, session: str) -> st.Booking:
