@@ -18,7 +18,17 @@ from typing import TextIO
 
 import serial
 
-from kiosk.inputs.zvt.apdu import Apdu, ApduStream, ZvtError, amount_bmp, bcd, encode_apdu, from_bcd, parse_bmps
+from kiosk.inputs.zvt.apdu import (
+    Apdu,
+    ApduStream,
+    ZvtError,
+    amount_bmp,
+    bcd,
+    decode_apdu,
+    encode_apdu,
+    from_bcd,
+    parse_bmps,
+)
 from kiosk.inputs.zvt.serial_frame import ACK, BadFrame, Frame, FrameStream, encode_frame
 
 HELP = ("register [password] [config-hex] | pay 12.50 | abort | status | eod [password] | diagnosis | "
@@ -100,15 +110,13 @@ class EcrConsole:
             if isinstance(item, Frame):
                 self._write(bytes([ACK]))
                 try:
-                    self._show(Apdu(item.apdu[0], item.apdu[1], item.apdu[3:]) if len(item.apdu) >= 3 else None)
-                except IndexError:
-                    continue
+                    self._show(decode_apdu(item.apdu))
+                except ZvtError as exc:
+                    self._out(f"! a frame that holds no APDU: {exc}")
             elif isinstance(item, BadFrame):
                 self._out(f"! bad frame from the kiosk: {item.reason}")
 
-    def _show(self, apdu: Apdu | None) -> None:
-        if apdu is None:
-            return
+    def _show(self, apdu: Apdu) -> None:
         self._out(describe(apdu))
         if apdu.cls not in (0x80, 0x84):
             self._write(encode_frame(b"\x80\x00\x00") if self._serial else b"\x80\x00\x00")
