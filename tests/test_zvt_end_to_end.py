@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +23,14 @@ from kiosk.shell.app import KioskApp
 from kiosk.shell.loop import Hooks
 from kiosk.store.bookings import is_not_booked
 from kiosk.store.records import SaleRecord
-from tests.clocks import T0
+from tests.clocks import T0, Wait
 from tests.fault_tools import JumpClock
 from tests.helpers import API_KEY, drive, running_kiosk, settings_for
 from tests.zvt_ecr import ABORT, EcrWire, apdu, authorization, registration
 
 ZERO = SaleRecord(reference="-", amount_cents=1, source=SaleSource.POS, phase=Phase.IDLE, created_at=T0,
                   updated_at=T0)
+ROOT = Path(__file__).resolve().parent.parent
 TRACE_FILE = os.environ.get("ZVT_TRACE_FILE")
 """Set it to write the byte trace of the paid authorization (docs/zvt.md's sample comes from it)."""
 
@@ -258,3 +262,45 @@ def test_a_till_without_intermediate_status_gets_its_outcome_inside_its_window(
     assert bytes.fromhex("04FF010E") not in link.ecr.received
     assert link.ecr.finished() == bytes.fromhex("061E016C")
     assert record is not None and record.phase is Phase.CANCELLED
+
+
+def test_kill_9_mid_authorization_then_paid_the_journal_decides_after_the_restart(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path, wait: Wait) -> None:
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "GPIOZERO_PIN_FACTORY": "mock"}
+    child = subprocess.Popen([sys.executable, "-m", "tests.zvt_kill_driver", str(tmp_path), simulator.base_url],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()  # blocks until the child listens (or dies)
+        assert line.startswith("PORT "), f"driver said {line!r}"
+        sock = socket.create_connection(("127.0.0.1", int(line.split()[1])), timeout=5)
+        sock.setblocking(False)
+        link = Link(EcrWire(serial=False), lambda: sock.recv(4096), sock.sendall)
+
+        def until(condition: Callable[[], bool]) -> bool:
+            return wait(lambda: (link.poll(), condition())[1], 10.0)
+
+        link.send(registration(config=0x3E))
+        assert until(lambda: link.ecr.finished() is not None)
+        link.send(authorization(1250))
+        assert until(lambda: bool(simulator.sessions()) and bytes.fromhex("04FF010E") in link.ecr.received)
+        (session,) = simulator.sessions()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        if child.stdout is not None:
+            child.stdout.close()
+    sock.close()
+    assert child.returncode == -signal.SIGKILL
+    simulator.mark_paid(session["id"])  # the customer paid while the kiosk was down
+
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        link.run(app, lambda: is_not_booked((app.journal.get(session["reference"]) or ZERO).detail))
+        link.send(apdu(0x06, 0x20, bytes.fromhex("000000")))
+        link.run(app, lambda: link.ecr.finished() is not None)
+        record = app.journal.get(session["reference"])
+    assert record is not None and record.phase is Phase.PAID and record.paid_at is not None
+    assert simulator.session_count_for(session["reference"]) == 1  # never charged twice
+    (status,) = link.ecr.statuses()
+    assert status[0x27] == b"\x00" and status[0x04] == bytes.fromhex("000000001250")
+    assert session["id"].encode() in status[0x3C]
