@@ -283,7 +283,8 @@ def test_kill_9_mid_authorization_then_paid_the_journal_decides_after_the_restar
         link.send(registration(config=0x3E))
         assert until(lambda: link.ecr.finished() is not None)
         link.send(authorization(1250))
-        assert until(lambda: bool(simulator.sessions()) and bytes.fromhex("04FF010E") in link.ecr.received)
+        # Killed once the invoice is on screen (a Mion session is paid only through an invoice).
+        assert until(lambda: any(s["attempts"] for s in simulator.sessions()))
         (session,) = simulator.sessions()
     finally:
         child.send_signal(signal.SIGKILL)
