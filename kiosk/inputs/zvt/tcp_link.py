@@ -20,6 +20,9 @@ POLL_S = 0.1
 """How long one wait blocks: bounds how quickly stop() is noticed."""
 JOIN_TIMEOUT_S = 2.0
 READ_SIZE = 4096
+MIN_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 8.0
+"""While the port is taken, listening is tried again after a pause that doubles up to this."""
 
 
 class TcpLink:
@@ -47,15 +50,26 @@ class TcpLink:
         return self._server.getsockname()[1] if self._server is not None else self._address[1]
 
     def start(self) -> None:
+        """Listen (at once if the address is free; else the thread keeps trying) and serve the till."""
         if self._thread is not None:
             raise RuntimeError("TcpLink already started")
-        server = socket.create_server(self._address, reuse_port=False)
-        server.setblocking(False)
-        self._server = server
         self._stop.clear()
-        log.info("listening for a ZVT till on %s:%d", self._address[0], self.port)
+        self._listen(first=True)
         self._thread = threading.Thread(target=self._run, name="zvt-tcp", daemon=True)
         self._thread.start()
+
+    def _listen(self, *, first: bool) -> bool:
+        try:
+            server = socket.create_server(self._address)
+        except OSError as exc:
+            # A port still held by another program: the till is told nothing until it is free.
+            log.log(logging.WARNING if first else logging.DEBUG, "cannot listen for the ZVT till on %s:%d (%s); "
+                    "retrying", self._address[0], self._address[1], exc)
+            return False
+        server.setblocking(False)
+        self._server = server
+        log.info("listening for a ZVT till on %s:%d", self._address[0], self.port)
+        return True
 
     def stop(self) -> None:
         self._stop.set()
@@ -79,8 +93,13 @@ class TcpLink:
         return True
 
     def _run(self) -> None:
+        backoff_s = MIN_BACKOFF_S
+        while self._server is None and not self._stop.wait(backoff_s):
+            self._listen(first=False)
+            backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
         server = self._server
-        assert server is not None
+        if server is None:
+            return
         with selectors.DefaultSelector() as sel:
             sel.register(server, selectors.EVENT_READ)
             try:
@@ -93,6 +112,7 @@ class TcpLink:
             finally:
                 self._drop(sel)
                 server.close()
+                self._server = None
 
     def _accept(self, server: socket.socket, sel: selectors.BaseSelector) -> None:
         try:
