@@ -60,7 +60,8 @@ class TcpLink:
 
     def _listen(self, *, first: bool) -> bool:
         try:
-            server = socket.create_server(self._address)
+            family = socket.AF_INET6 if ":" in self._address[0] else socket.AF_INET
+            server = socket.create_server(self._address, family=family)
         except OSError as exc:
             # A port still held by another program: the till is told nothing until it is free.
             log.log(logging.WARNING if first else logging.DEBUG, "cannot listen for the ZVT till on %s:%d (%s); "
