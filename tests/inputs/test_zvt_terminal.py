@@ -309,3 +309,15 @@ def test_a_till_that_stopped_answering_is_given_up_after_t4_and_a_later_payment_
     desk.mark_paid("K1-0001")  # the customer was quicker than the cancel
     assert till.message_bytes(paid("K1-0001") or "") == b""
     assert lost == ["K1-0001: paid after the till stopped waiting (T4)"]
+
+
+def test_an_abort_after_the_payment_is_refused_while_the_paid_status_is_on_its_way() -> None:
+    till, desk, ecr, _ = make()
+    send(till, ecr, authorization(1250))
+    ecr.auto_ack = False
+    ecr.feed(till.message_bytes(paid("K1-0001") or ""))
+    send(till, ecr, ABORT)
+    assert ecr.received[-1] == bytes.fromhex("848300") and desk.calls == ["start 1250 None"]
+    ecr.auto_ack = True
+    send(till, ecr, bytes.fromhex("800000"))
+    assert ecr.finished() == bytes.fromhex("060F00")

@@ -204,6 +204,9 @@ class Terminal:
 
     def _abort(self, data: bytes) -> list[bytes]:
         auth = self.auth
+        if any(out.paid_reference for out in [*([self.waiting] if self.waiting else []), *self.outbox]):
+            log.info("ZVT abort refused: the payment is done and its status is on its way")
+            return [st.nak(st.RC_NOT_POSSIBLE)]
         if auth is None:
             return [st.ACK]
         try:
