@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tty
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -305,3 +306,17 @@ def test_kill_9_mid_authorization_then_paid_the_journal_decides_after_the_restar
     (status,) = link.ecr.statuses()
     assert status[0x27] == b"\x00" and status[0x04] == bytes.fromhex("000000001250")
     assert session["id"].encode() in status[0x3C]
+
+
+def test_a_blocked_payment_is_declined(simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tcp_kiosk(simulator, tmp_path, clock) as (app, link):
+        simulator.fail_next(1, "blocked")
+        link.send(registration(config=0x3E))
+        link.run(app, lambda: link.ecr.finished() is not None)
+        link.ecr.received.clear()
+        link.send(authorization(1250))
+        link.run(app, lambda: link.ecr.finished() is not None)
+        (record,) = app.journal.sales_between(clock() - timedelta(days=1), clock() + timedelta(days=1))
+    assert link.ecr.statuses()[-1][0x27] == b"\x05"
+    assert link.ecr.finished() == bytes.fromhex("061E0105")
+    assert record.phase is Phase.BLOCKED and record.source is SaleSource.POS
