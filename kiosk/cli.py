@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -53,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo-screens"), metavar="DIR",
                       help="with --headless: folder for the screen PNGs, journal and receipt (default: demo-screens)")
     demo.add_argument("--window", type=_size, metavar="WxH", help="window size, e.g. 800x480 (default 800x480)")
+    demo.add_argument("--pay-with", choices=("qr", "card"), default="qr",
+                      help="with --headless: pay the sale as a wallet scanning the QR (qr, the default) or by "
+                           "tapping the demo Bolt Card (card)")
 
     run = command("run", "run the kiosk against Mion (what the systemd service runs)")
     run.add_argument("--window", type=_size, metavar="WxH", help="run in a window of this size instead of full screen")
@@ -118,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="act as a ZVT till (card-terminal protocol): register, pay 12.50, abort, eod")
     console.add_argument("--tcp", metavar="HOST:PORT",
                          help="with --zvt: connect to the kiosk's [zvt] listen address instead of a serial port")
+    from kiosk.commands.fleet import add_arguments
+
+    add_arguments(sub)
     return parser
 
 
@@ -126,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("JOURNAL_STREAM") or os.environ.get("KIOSK_LOG"):  # under systemd: its journal, with fields
+        _log_to_journal()
     command = args.command or "demo"
     if args.command is None:
         args = _parser().parse_args([*(argv or sys.argv[1:]), "demo"])
@@ -149,8 +158,20 @@ COMMANDS: dict[str, str] = {
     "reconcile": "kiosk.commands.records:reconcile", "reprint": "kiosk.commands.records:reprint",
     "report": "kiosk.commands.records:report", "doctor": "kiosk.commands.tools:doctor",
     "provision": "kiosk.commands.tools:provision", "pos-console": "kiosk.commands.tools:pos_console",
+    "bundle": "kiosk.commands.fleet:bundle", "update": "kiosk.commands.fleet:update",
 }
 """Command -> ``module:function`` that carries it out (imported only for that command)."""
+
+
+def _log_to_journal() -> None:
+    from kiosk.appliance.journald import use_journal
+
+    handler = use_journal(os.environ)
+    if handler is not None:
+        root = logging.getLogger()
+        for previous in root.handlers[:]:
+            root.removeHandler(previous)
+        root.addHandler(handler)
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:

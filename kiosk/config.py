@@ -27,6 +27,8 @@ from typing import Any
 
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
+from kiosk.config_metrics import MetricsSettings
+from kiosk.config_nfc import NfcSettings
 from kiosk.config_toml import build, read_toml
 from kiosk.config_zvt import ZvtSettings
 from kiosk.core.sale import Timing
@@ -318,6 +320,8 @@ class Settings:
     pos: PosSettings = field(default_factory=PosSettings)
     light: LightSettings = field(default_factory=LightSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    nfc: NfcSettings = field(default_factory=NfcSettings)
     zvt: ZvtSettings = field(default_factory=ZvtSettings)
 
     def check(self) -> None:

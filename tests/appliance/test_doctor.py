@@ -68,7 +68,7 @@ def test_healthy_kiosk_passes_every_check(tmp_path: Path, sim: MionSimulator, sy
 
     checks = by_name(results)
     assert [r.name for r in results] == ["config", "api key", "mion", "clock", "display", "till port", "printer",
-                                         "gpio"]
+                                         "gpio", "nfc reader"]
     assert checks["config"].status == "ok"
     assert checks["api key"].status == "ok"
     assert checks["mion"].status == "ok" and "key accepted" in checks["mion"].detail
