@@ -289,6 +289,8 @@ def _check_serial(ctx: _Context) -> CheckResult:
     pos: PosSettings = ctx.settings.pos
     if not pos.enabled:
         return _skipped("till port", "[pos] enabled = false")
+    if pos.mode == "zvt" and ctx.settings.zvt.listen:
+        return _skipped("till port", f"the ZVT till connects over TCP to {ctx.settings.zvt.listen}")
     import serial
 
     try:

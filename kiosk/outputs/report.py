@@ -30,6 +30,7 @@ from kiosk.outputs.receipt import (
     plain_lines,
     rule,
 )
+from kiosk.store.bookings import is_not_booked
 from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "first": "First sale",
         "last": "Last sale",
         "late": "of which paid late",
+        "not_booked": "not booked by the till",
         "expired": "Expired",
         "cancelled": "Cancelled",
         "other": "Blocked or failed",
@@ -63,6 +65,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "first": "Erster Verkauf",
         "last": "Letzter Verkauf",
         "late": "davon verspätet bezahlt",
+        "not_booked": "von der Kasse nicht gebucht",
         "expired": "Abgelaufen",
         "cancelled": "Abgebrochen",
         "other": "Gesperrt oder Fehler",
@@ -80,6 +83,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "first": "Ensimmäinen myynti",
         "last": "Viimeinen myynti",
         "late": "joista myöhässä maksettu",
+        "not_booked": "kassa ei kirjannut",
         "expired": "Vanhentuneet",
         "cancelled": "Peruutetut",
         "other": "Estetyt tai virheet",
@@ -109,6 +113,8 @@ class DayReport:
     open_count: int
     """Not finished yet (still payable); shown so that an X report taken mid-sale adds up."""
     made_at: datetime
+    not_booked_count: int = 0
+    """Paid, but a ZVT till did not book them: to book by hand or refund (``kiosk.store.bookings``)."""
 
 
 class DayJournal(Protocol):
@@ -148,6 +154,7 @@ def compute_report(sales: Iterable[SaleRecord], day: date, *, tz: tzinfo | None 
         other_count=sum(1 for s in todays if s.phase in (Phase.BLOCKED, Phase.ERROR)),
         open_count=sum(1 for s in todays if not s.phase.is_final),
         made_at=made_at,
+        not_booked_count=sum(1 for s in paid if is_not_booked(s.detail)),
     )
 
 
@@ -178,6 +185,8 @@ def format_report(report: DayReport, lang: str, *, width: int = 32, shop_name: s
     ]
     if report.late_count:
         rows.append((f"  {t['late']}", str(report.late_count)))
+    if report.not_booked_count:
+        rows.append((f"  {t['not_booked']}", str(report.not_booked_count)))
     rows += [
         ("", ""),
         (t["expired"], str(report.expired_count)),

@@ -105,6 +105,8 @@ class KioskApp:
 
             self.till = Till(self.settings, self.journal, self.register, self.loop.apply, self.loop.post,
                              new_reference=self.loop.new_reference, clock=self.loop.now)
+            if self.devices.printer is not None:
+                self.till.wake_printer = self.devices.printer.wake
             self.till.start()
             stack.callback(self.till.stop)
         for reader in self._readers:

@@ -188,6 +188,8 @@ class Loop:
             self._drain()
             if self.parts is not None:
                 self.parts.ledger.retry(self.hooks.clock())
+                if self.parts.till is not None:
+                    self._tick_till(self.parts.till)
             self.feed(ev.Tick())
             self._tick_light()
             self.draw()
@@ -196,6 +198,13 @@ class Loop:
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
+
+    @staticmethod
+    def _tick_till(till: Till) -> None:
+        try:
+            till.tick()
+        except Exception:  # the till's clock work must not stop the loop
+            log.exception("the till's timers failed")
 
     def _send_requests(self) -> None:
         polls, self._polls = self._polls, []
