@@ -215,10 +215,13 @@ class Loop:
 
     def _hold_for(self, poll: fx.PollStatus) -> Hold | None:
         """Hold the poll of the invoice on screen until Mion says something new (``kiosk.mion.worker``),
-        never past the session's end, when the register wants to hear Mion's last word."""
+        never past the session's end, when the register wants to hear Mion's last word, and only once
+        Mion has answered this sale without a failure since: "reachable again" is news too."""
         sale = self.register.sale
         if sale is None or sale.reference != poll.reference or self.register.phase is not Phase.AWAITING_PAYMENT:
             return None
+        if sale.failures or sale.last_status is None or not self.mion_reachable:
+            return None  # after a failure (or before a first answer) the register wants the next answer at once
         every_s = self.register.timing.poll_interval_s
         at_most_s = min(HOLD_S, (sale.session_expires_at - self.hooks.clock()).total_seconds())
         return Hold(every_s=every_s, at_most_s=at_most_s) if at_most_s >= 2 * every_s else None
