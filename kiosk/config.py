@@ -27,6 +27,7 @@ from typing import Any
 
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
+from kiosk.config_tips import TipsSettings
 from kiosk.config_toml import build, read_toml
 from kiosk.core.sale import Timing
 from kiosk.errors import ConfigError
@@ -316,6 +317,7 @@ class Settings:
     pos: PosSettings = field(default_factory=PosSettings)
     light: LightSettings = field(default_factory=LightSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    tips: TipsSettings = field(default_factory=TipsSettings)
 
     def check(self) -> None:
         for f in dataclasses.fields(self):

@@ -65,7 +65,10 @@ class KeyPressed:
 class SaleRequested:
     reference: str
     amount_cents: int
+    """What is charged: with a tip chosen, the total."""
     source: SaleSource
+    tip_cents: int | None = None
+    """The tip within ``amount_cents``; None: no tip chosen yet (the tip step, if on, asks)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -108,6 +108,8 @@ class Sale:
     doubt: str | None = None
     """Why the ``paidAt`` of the last status is not believed (``kiosk.core.plausible``); None: no doubt."""
     refused_attempts: int = 0
+    tip_cents: int = 0
+    """The tip within ``amount_cents`` (shown on the invoice screen)."""
     """Invoices refused in a row for their rate (``kiosk.core.plausible``)."""
     failures: dict[Request, int] = field(default_factory=dict)
     due: dict[Request, datetime] = field(default_factory=dict)

@@ -25,8 +25,10 @@ from kiosk.core.view import (
     PaidView,
     PreparingView,
     ShopStatus,
+    TipCustomView,
+    TipView,
 )
-from kiosk.display import widgets
+from kiosk.display import tip_screens, widgets
 from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
 from kiosk.display.layout import Box, BoxKind, Color, Palette, columns, dim, flow, frame_areas, invoice_layout
@@ -72,6 +74,10 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
         boxes += _waiting(surface, view, areas.content, t, assets)
     elif isinstance(view, PaidView):
         boxes += _paid(surface, view, areas.content, t, assets)
+    elif isinstance(view, TipView):
+        boxes += tip_screens.tip(surface, view, areas.content, t, assets)
+    elif isinstance(view, TipCustomView):
+        boxes += tip_screens.tip_custom(surface, view, areas.content, t, assets)
     else:
         boxes += _message(surface, view, areas.content, t, assets, anim_s)
     return boxes

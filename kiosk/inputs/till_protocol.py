@@ -82,6 +82,8 @@ class PaidSale:
     paid_at: datetime
     amount_msat: int | None
     late: bool = False
+    tip_cents: int = 0
+    """The customer's tip within the sale's amount (``[tips]``)."""
 
 
 class TillProtocol(abc.ABC):

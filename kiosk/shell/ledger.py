@@ -165,7 +165,7 @@ class Ledger:
         match effect:
             case fx.RecordSale():
                 journal.create_sale(reference=effect.reference, amount_cents=effect.amount_cents,
-                                    source=effect.source, at=now)
+                                    source=effect.source, at=now, tip_cents=effect.tip_cents)
             case fx.RecordSession():
                 journal.set_session(effect.reference, effect.session_id, now)
             case fx.RecordAttempt():
@@ -185,8 +185,9 @@ class Ledger:
                 self._refused(effect.reference, effect.detail, now)
 
     def _paid(self, effect: fx.RecordPaid, now: datetime) -> None:
+        sale = self._journal.get(effect.reference)
         paid = PaidSale(reference=effect.reference, session_id=effect.session_id, paid_at=effect.paid_at,
-                        amount_msat=effect.amount_msat, late=effect.late)
+                        amount_msat=effect.amount_msat, late=effect.late, tip_cents=sale.tip_cents if sale else 0)
         copies, line = paid_outputs(self._settings, paid, self._protocol)
         recorded = self._journal.mark_paid(effect.reference, paid_at=effect.paid_at, amount_msat=effect.amount_msat,
                                            late=effect.late, at=now, print_copies=copies, till_line=line)

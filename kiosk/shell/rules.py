@@ -6,6 +6,7 @@ import dataclasses
 
 from kiosk.config import Settings
 from kiosk.core.sale import Timing
+from kiosk.core.tip_step import TipRules
 
 
 def timing_from(settings: Settings) -> Timing:
@@ -20,3 +21,11 @@ def timing_from(settings: Settings) -> Timing:
         # instead of being doubled (only after a create with an unknown outcome and an empty lookup).
         lookup_confirm_s=3 * (settings.mion.connect_timeout_s + settings.mion.read_timeout_s),
     )
+
+
+def tip_rules_from(settings: Settings) -> TipRules | None:
+    """The tip step's rules from ``[tips]``; None when tips are off."""
+    tips = settings.tips
+    if not tips.enabled:
+        return None
+    return TipRules(presets_pct=tips.presets_pct, custom=tips.custom, choose_timeout_s=tips.choose_timeout_s)
