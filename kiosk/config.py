@@ -191,6 +191,8 @@ class DisplaySettings:
     """Rotation done in software, in degrees: 0, 90, 180 or 270 (portrait panels)."""
     dim_after_s: float = number(0.0, 0, 86_400, "seconds")
     """Dim the idle screen after this many seconds without a sale; 0 never dims."""
+    show_rate: bool = False
+    """The invoice screen shows the rate of its invoice ("1 € = 1 111 sats", from Mion's amountMsat)."""
 
     def check(self) -> None:
         check_numbers(self, "display")

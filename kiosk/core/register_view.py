@@ -82,7 +82,8 @@ def derive_view(reg: RegisterState, now: datetime) -> View:
         lifetime_s = max(1, math.ceil((shown_until - sale.attempt_received_at).total_seconds()))
         return InvoiceView(amount_cents=sale.amount_cents, amount_msat=sale.attempt.amount_msat,
                            invoice=sale.attempt.invoice, seconds_left=seconds_left, lifetime_s=lifetime_s,
-                           checking=sale.checking, reference=sale.reference, tip_cents=sale.tip_cents)
+                           checking=sale.checking, reference=sale.reference, tip_cents=sale.tip_cents,
+                           show_rate=reg.timing.show_rate)
     if sale.ever_shown or sale.checking:
         return CheckingView(amount_cents=sale.amount_cents, elapsed_s=elapsed_s)
     return PreparingView(amount_cents=sale.amount_cents, elapsed_s=elapsed_s)

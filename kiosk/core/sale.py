@@ -39,6 +39,8 @@ class Timing:
     min_attempt_s: float = 20.0
     """Do not ask for a new invoice when the session has less than margin plus this left."""
     dim_after_s: float = 0.0
+    show_rate: bool = False
+    """The invoice screen shows the rate of its invoice (``[display] show_rate``)."""
     lookup_confirm_s: float = 24.0
     """After a session-create with an unknown outcome, a lookup that finds nothing leads to a new create
     only this long after the first was sent (a create Mion handles late must be found, not doubled)."""

@@ -94,6 +94,8 @@ class InvoiceView:
     reference: str = ""
     tip_cents: int = 0
     """The tip within ``amount_cents`` (shown as "incl. tip")."""
+    show_rate: bool = False
+    """Show the rate of this invoice: ``amount_msat`` over ``amount_cents`` (``[display] show_rate``)."""
 
     @property
     def amount_sat(self) -> int:

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 SCREEN_NAMES = ("idle", "idle-pole", "entry", "entry-error", "preparing", "invoice", "checking", "checking-noqr",
                 "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "unconfirmed",
-                "recovering", "config-error", "out-of-service", "tip", "tip-custom", "tip-custom-error", "invoice-tip")
+                "recovering", "config-error", "out-of-service", "tip", "tip-custom", "tip-custom-error", "invoice-tip", "invoice-rate")
 
 SAMPLE_TIMESTAMP = 1_795_000_000
 """When the sample invoices were "issued" (2026-11-18), so the pictures do not change from run to run."""
@@ -109,9 +109,11 @@ def _tip_views(amount_cents: int, amount_msat: int) -> dict[str, View]:
         "tip-custom": TipCustomView(amount_cents=amount_cents, typed="2", tip_cents=200, max_tip_cents=amount_cents),
         "tip-custom-error": TipCustomView(amount_cents=amount_cents, typed="20", tip_cents=2000,
                                           max_tip_cents=amount_cents, error=EntryError.TOO_LARGE),
+        "invoice-rate": InvoiceView(amount_cents=amount_cents, amount_msat=amount_msat, invoice=sample_invoice(),
+                                    seconds_left=97, lifetime_s=120, reference="K1-000042", show_rate=True),
         "invoice-tip": InvoiceView(amount_cents=total, amount_msat=amount_msat * total // amount_cents,
                                    invoice=sample_invoice(8, amount_msat * total // amount_cents), seconds_left=97,
-                                   lifetime_s=120, reference="K1-000043", tip_cents=125),
+                                   lifetime_s=120, reference="K1-000043", tip_cents=125, show_rate=True),
     }
 
 

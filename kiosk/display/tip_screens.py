@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pygame
 
-from kiosk.core.text import Texts, format_decimal_typed, format_eur
-from kiosk.core.text_tips import format_tip_option, tip_texts
-from kiosk.core.view import TipCustomView, TipView
+from kiosk.core.text import Texts, format_decimal_typed, format_eur, format_sats
+from kiosk.core.text_tips import format_tip_option, rate_line, tip_texts
+from kiosk.core.view import InvoiceView, TipCustomView, TipView
 from kiosk.display import widgets
 from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
@@ -72,3 +72,17 @@ def tip_custom(surface: pygame.Surface, view: TipCustomView, area: pygame.Rect, 
         boxes.append(widgets.paragraph(surface, fonts, "error", "⚠ " + message, error, face=Face.SEMIBOLD,
                                        color=Palette.ERROR, max_px=_px(surface, 0.06), max_lines=2))
     return boxes
+
+
+def sats_line(view: InvoiceView, lang: str) -> str:
+    """The invoice's sats, then the tip it includes, if any."""
+    parts = [format_sats(view.amount_sat, lang)]
+    if view.tip_cents:
+        parts.append(tip_texts(lang).incl_tip.format(tip=format_eur(view.tip_cents, lang)))
+    return " · ".join(parts)
+
+
+def hint_line(view: InvoiceView, scan_hint: str, lang: str) -> str:
+    """The scan hint, then this invoice's rate when the shop shows it (``[display] show_rate``)."""
+    rate = rate_line(view.amount_cents, view.amount_msat, lang) if view.show_rate else None
+    return scan_hint if rate is None else f"{scan_hint} · {rate}"
