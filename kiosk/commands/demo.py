@@ -22,7 +22,7 @@ import pygame
 from kiosk.commands import common
 from kiosk.config import Settings
 from kiosk.core import events as ev
-from kiosk.core.view import Frame, InvoiceView, MessageView
+from kiosk.core.view import Frame, InvoiceView, MessageView, TipView
 from kiosk.display.window import Window
 from kiosk.errors import DisplayError
 from kiosk.mion.simulator import MionSimulator
@@ -132,6 +132,11 @@ class _Script:
         elif self.step == 1:
             app.feed(ev.KeyPressed(key=ev.Key.ENTER))
             self.step = 2
+        elif self.step == 2 and isinstance(view, TipView):
+            # With [tips] on, the customer takes 10 % when it is offered, else the first option.
+            option = next((o for o in view.options if o.pct == 10), view.options[0])
+            print(f"customer: tip {option.pct} % (+{option.tip_cents} cents) on key {option.key}")
+            app.feed(ev.KeyPressed(key=ev.Key(option.key)))
         elif self.step == 2 and isinstance(view, InvoiceView):
             self.invoice_seen_at = self.invoice_seen_at or now
             if now - self.invoice_seen_at >= timedelta(seconds=1):
@@ -175,7 +180,8 @@ def run_headless(settings: Settings, out_dir: Path, *, size: tuple[int, int]) ->
         print(f"demo failed: {script.failed}", file=sys.stderr)
         return 1
     if last is not None:
-        print(f"paid: {last.reference}, {last.amount_cents} cents, {last.amount_sat} sats, paidAt "
+        tip = f" (tip {last.tip_cents} cents)" if last.tip_cents else ""
+        print(f"paid: {last.reference}, {last.amount_cents} cents{tip}, {last.amount_sat} sats, paidAt "
               f"{last.paid_at.isoformat() if last.paid_at else '?'}")
     print(f"receipt bytes written to {settings.printer.device}")
     print(f"{len(script.shots)} screens saved in {out_dir}")
