@@ -25,6 +25,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_accessibility import AccessibilitySettings
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
 from kiosk.config_tips import TipsSettings
@@ -320,6 +321,7 @@ class Settings:
     light: LightSettings = field(default_factory=LightSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     tips: TipsSettings = field(default_factory=TipsSettings)
+    accessibility: AccessibilitySettings = field(default_factory=AccessibilitySettings)
 
     def check(self) -> None:
         for f in dataclasses.fields(self):

@@ -40,6 +40,8 @@ class Timing:
     """Do not ask for a new invoice when the session has less than margin plus this left."""
     dim_after_s: float = 0.0
     show_rate: bool = False
+    more_time: bool = True
+    """Enter on the invoice screen asks for a fresh invoice (``kiosk.core.more_time``)."""
     """The invoice screen shows the rate of its invoice (``[display] show_rate``)."""
     lookup_confirm_s: float = 24.0
     """After a session-create with an unknown outcome, a lookup that finds nothing leads to a new create

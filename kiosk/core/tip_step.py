@@ -32,6 +32,7 @@ from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Key
 from kiosk.core.model import Phase
+from kiosk.core.more_time import ask_more_time
 from kiosk.core.sale import Ending, Sale, Timing, secs
 from kiosk.core.transitions import OPENED
 from kiosk.core.view import EntryError, MessageKind, TipCustomView, TipOption, TipView, View
@@ -86,7 +87,14 @@ class TipStep:
     touched_at: datetime | None = None
 
     def intercept(self, reg: Host, event: ev.Event, now: datetime) -> list[fx.Effect] | None:
-        """The effects of ``event`` if the tip step takes it, else None (the register handles it)."""
+        """The effects of ``event`` if the customer's steps take it, else None (the register handles it).
+
+        The customer's steps are the tip step and Enter on the invoice screen ("more time",
+        :mod:`kiosk.core.more_time`); both sit in front of the register's table.
+        """
+        if isinstance(event, ev.KeyPressed) and event.key is Key.ENTER and reg.sale is not None \
+                and reg.phase is Phase.AWAITING_PAYMENT:
+            return ask_more_time(reg.sale, now, reg.timing)  # "more time": the customer's key on the QR screen
         if self.rules is None:
             return None
         if isinstance(event, ev.SaleRequested) and event.tip_cents is None:

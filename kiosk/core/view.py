@@ -95,6 +95,8 @@ class InvoiceView:
     tip_cents: int = 0
     """The tip within ``amount_cents`` (shown as "incl. tip")."""
     show_rate: bool = False
+    more_time_hint: bool = False
+    """Say which key gives a fresh invoice (late in the countdown, when it can be granted)."""
     """Show the rate of this invoice: ``amount_msat`` over ``amount_cents`` (``[display] show_rate``)."""
 
     @property

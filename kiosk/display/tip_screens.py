@@ -84,5 +84,6 @@ def sats_line(view: InvoiceView, lang: str) -> str:
 
 def hint_line(view: InvoiceView, scan_hint: str, lang: str) -> str:
     """The scan hint, then this invoice's rate when the shop shows it (``[display] show_rate``)."""
+    hint = tip_texts(lang).more_time if view.more_time_hint else scan_hint
     rate = rate_line(view.amount_cents, view.amount_msat, lang) if view.show_rate else None
-    return scan_hint if rate is None else f"{scan_hint} · {rate}"
+    return hint if rate is None else f"{hint} · {rate}"

@@ -16,6 +16,7 @@ def timing_from(settings: Settings) -> Timing:
     sale = {name: getattr(settings.sale, name) for name in names if hasattr(settings.sale, name)}
     return Timing(
         **sale, dim_after_s=settings.display.dim_after_s, show_rate=settings.display.show_rate,
+        more_time=settings.accessibility.more_time,
         busy_policy=settings.pos.busy_policy, pole_auto_start=settings.pos.on_total == "start",
         # Three times the longest a request may take: a create Mion finishes late is found by a lookup
         # instead of being doubled (only after a create with an unknown outcome and an empty lookup).
