@@ -268,6 +268,8 @@ class Loop:
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
         self._offer(frame)
+        if self.parts is not None:
+            self.parts.devices.announce(frame.view)  # cues and spoken words (kiosk.shell.announce)
         if self.window.show(frame) and self.hooks.on_frame is not None:
             self.hooks.on_frame(frame, self.window)
 
