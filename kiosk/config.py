@@ -194,10 +194,15 @@ class DisplaySettings:
     """Dim the idle screen after this many seconds without a sale; 0 never dims."""
     show_rate: bool = False
     """The invoice screen shows the rate of its invoice ("1 € = 1 111 sats", from Mion's amountMsat)."""
+    theme: str = "normal"
+    """normal, or high-contrast (white on black, at least 7:1 for every text)."""
+    large_text: bool = False
+    """Larger text on every screen."""
 
     def check(self) -> None:
         check_numbers(self, "display")
         _require(self.rotate in (0, 90, 180, 270), "display", "rotate", "0, 90, 180 or 270", self.rotate)
+        _require(self.theme in ("normal", "high-contrast"), "display", "theme", '"normal" or "high-contrast"', self.theme)
         for name in ("width", "height"):
             value = getattr(self, name)
             _require(value == 0 or 320 <= value, "display", name, "0 (screen size) or 320 to 7680", value)

@@ -33,6 +33,7 @@ from kiosk.core.view import (
 from kiosk.display import screens
 from kiosk.display.assets import Assets
 from kiosk.display.rotation import rotate_onto
+from kiosk.display.theme import themed
 from kiosk.mion.sim_invoice import build_invoice
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,8 @@ def _tip_views(amount_cents: int, amount_msat: int) -> dict[str, View]:
 
 
 def render_screenshot(name: str, size: tuple[int, int], *, rotate: int = 0, language: str = "en",
-                      out: Path, assets: Assets | None = None) -> Path:
+                      out: Path, assets: Assets | None = None, theme: str = "normal",
+                      large_text: bool = False) -> Path:
     """Draw the sample ``name`` as a ``size`` display would show it (rotated by ``rotate``) to PNG ``out``.
 
     ``size`` is the physical display; with ``rotate`` 90 or 270 the screen is laid out in portrait
@@ -137,7 +139,8 @@ def render_screenshot(name: str, size: tuple[int, int], *, rotate: int = 0, lang
         pygame.font.init()
     logical = (size[1], size[0]) if rotate in (90, 270) else size
     canvas = pygame.Surface(logical)
-    screens.render(canvas, frame, language, assets=assets, anim_s=0.3)
+    with themed(theme, large_text):  # the theme's colours, and its own icons (drawn in them)
+        screens.render(canvas, frame, language, assets=assets or Assets(), anim_s=0.3)
     target = pygame.Surface(size)
     rotate_onto(canvas, target, rotate)
     out = Path(out)
