@@ -48,7 +48,7 @@ def test_a_sale_with_a_ten_percent_tip_is_charged_journaled_printed_reported_and
         assert isinstance(shown, InvoiceView) and (shown.amount_cents, shown.tip_cents) == (1375, 125)
         mion = next(s for s in simulator.sessions() if s["id"] == sale.session_id)
         assert mion["amount"] == 1375  # one Mion session, for the total the customer saw
-        assert invoice["ref"] == "R-7001"
+        assert invoice["ref"] == "R-7001" and invoice["tip"] == "125" and list(invoice)[-1] == "tip"
 
         simulator.mark_paid(sale.session_id)
         paid = fields(till.wait_event(app, "EVENT PAID "))

@@ -86,6 +86,10 @@ def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | N
             print(f"Demo kiosk: journal and receipts in {state_dir}")
             print("Type an amount and press Enter; P pays the invoice, N pulls/restores the network, "
                   "Esc cancels; close the window to quit.")
+            if settings.tips.enabled:
+                print("Tips are on: the customer picks 1, 2 or 3 (a preset), 0 (no tip) or . (types a tip).")
+            if settings.accessibility.more_time:
+                print("On the invoice screen, Enter gives the customer a fresh invoice (more time).")
             app.run()
     return 0
 

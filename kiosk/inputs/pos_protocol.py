@@ -271,9 +271,10 @@ def reply_error(code: ErrorCode, reason: str) -> str:
     return _with_text(["ERR", code.value], reason)
 
 
-def event_invoice(reference: str, sat: int, expires_at: datetime) -> str:
-    """An invoice is on the customer screen: ``EVENT INVOICE ref=.. sat=.. expires=..``."""
-    return _join(["EVENT", "INVOICE", *_fields({"ref": reference, "sat": sat, "expires": expires_at})])
+def event_invoice(reference: str, sat: int, expires_at: datetime, *, tip_cents: int = 0) -> str:
+    """An invoice is on the customer screen: ``EVENT INVOICE ref=.. sat=.. expires=..`` (``tip=`` if any)."""
+    fields = {"ref": reference, "sat": sat, "expires": expires_at, "tip": tip_cents or None}
+    return _join(["EVENT", "INVOICE", *_fields(fields)])
 
 
 def event_paid(reference: str, session_id: str, paid_at: datetime, sat: int, tip_cents: int = 0) -> str:

@@ -109,9 +109,10 @@ class TillProtocol(abc.ABC):
         """The link was (re)opened: forget any half-received input."""
 
     @staticmethod
-    def invoice_message(reference: str, sat: int, expires_at: datetime) -> str | None:
+    def invoice_message(reference: str, sat: int, expires_at: datetime, *, tip_cents: int = 0) -> str | None:
         """The message for an invoice put on screen for ``sat`` sats until ``expires_at`` (when the
-        customer stops seeing it); None: not told."""
+        customer stops seeing it); None: not told. ``tip_cents`` is passed only when the customer added a
+        tip (``[tips]``), so an override must accept it as a keyword."""
         return None
 
     @staticmethod
