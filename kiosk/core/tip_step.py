@@ -31,7 +31,7 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Key
-from kiosk.core.model import Phase
+from kiosk.core.model import Phase, SaleSource
 from kiosk.core.more_time import ask_more_time
 from kiosk.core.sale import Ending, Sale, Timing, secs
 from kiosk.core.transitions import OPENED
@@ -69,6 +69,8 @@ class Host(Protocol):
     sale: Sale | None
     entry: AmountEntry
     ending: Ending | None
+    pole_lines: tuple[str, str] | None
+    pending_total_cents: int | None
 
     def handle(self, event: ev.Event, now: datetime) -> list[fx.Effect]: ...
 
@@ -103,6 +105,12 @@ class TipStep:
             return None
         if isinstance(event, ev.KeyPressed):
             return self._key(reg, event.key, now)
+        if isinstance(event, ev.PoleUpdated) and self.pending.source is SaleSource.POLE:
+            if event.total_cents == self.pending.amount_cents:
+                # The till repeats its lines (pole displays are refreshed): the same total waits on.
+                reg.pole_lines, reg.pending_total_cents = event.lines, None
+                return []
+            return self._abandon(reg, now) + reg.handle(event, now)  # a new total replaces the waiting one
         if isinstance(event, ev.CancelRequested) and event.reference in (None, self.pending.reference):
             return self._abandon(reg, now)
         timed_out = self.touched_at is not None and now >= self.touched_at + secs(self.rules.choose_timeout_s)

@@ -201,3 +201,16 @@ def test_with_tips_off_a_sale_starts_at_once() -> None:
     reg = Register(Timing())
     out = ask(reg)
     assert isinstance(out[0], fx.RecordSale) and out[0].tip_cents == 0 and reg.phase is Phase.CREATING_SESSION
+
+
+def test_a_pole_display_repeating_its_total_leaves_the_tip_step_alone_and_a_new_total_replaces_it() -> None:
+    reg = Register(Timing(pole_auto_start=True), tips=TipRules())
+    lines = ("", "TOTAL 10.00")
+    reg.handle(ev.PoleUpdated(lines=lines, total_cents=1000), T0)
+    ask(reg, amount_cents=1000, source=SaleSource.POLE)
+    assert reg.handle(ev.PoleUpdated(lines=lines, total_cents=1000), T0) == []  # refreshed: no second sale
+    assert isinstance(reg.view(T0), TipView)
+    out = reg.handle(ev.PoleUpdated(lines=("", "TOTAL 12.00"), total_cents=1200), T0)
+    assert out == [fx.RecordSale(reference=REF, amount_cents=1000, source=SaleSource.POLE),
+                   fx.RecordEnded(reference=REF, phase=Phase.CANCELLED, detail=ABANDONED),
+                   fx.RequestSale(amount_cents=1200, source=SaleSource.POLE)]
