@@ -35,6 +35,10 @@ class TipTexts:
     say_expired: str
     say_cancelled: str
     say_error: str
+    say_tip: str
+    """Spoken on the tip screen: ``{amount}``, then one ``say_tip_option`` per preset and ``say_no_tip``."""
+    say_tip_option: str
+    say_no_tip: str
 
 
 EN = TipTexts(
@@ -44,6 +48,8 @@ EN = TipTexts(
     incl_tip="incl. tip {tip}", rate="1 € = {sats}", more_time="Press Enter for more time",
     say_amount="Please pay {amount}.", say_paid="Paid. Thank you!", say_expired="The payment has expired.",
     say_cancelled="The payment was cancelled.", say_error="The payment is not possible.",
+    say_tip="Amount {amount}. Would you like to add a tip?", say_tip_option="Key {key}: {pct} percent, total {total}.",
+    say_no_tip="Key 0: no tip.",
 )
 DE = TipTexts(
     lang="de", tip_title="Trinkgeld geben? Betrag {amount}", tip_option="{pct} %  +{tip}  =  {total}",
@@ -52,6 +58,8 @@ DE = TipTexts(
     incl_tip="inkl. Trinkgeld {tip}", rate="1 € = {sats}", more_time="Enter drücken für mehr Zeit",
     say_amount="Bitte {amount} bezahlen.", say_paid="Bezahlt. Vielen Dank!", say_expired="Die Zahlung ist abgelaufen.",
     say_cancelled="Die Zahlung wurde abgebrochen.", say_error="Die Zahlung ist nicht möglich.",
+    say_tip="Betrag {amount}. Möchten Sie Trinkgeld geben?", say_tip_option="Taste {key}: {pct} Prozent, gesamt {total}.",
+    say_no_tip="Taste 0: kein Trinkgeld.",
 )
 FI = TipTexts(
     lang="fi", tip_title="Lisätäänkö tippi? Summa {amount}", tip_option="{pct} %  +{tip}  =  {total}",
@@ -60,6 +68,8 @@ FI = TipTexts(
     incl_tip="sis. tippi {tip}", rate="1 € = {sats}", more_time="Paina Enter saadaksesi lisäaikaa",
     say_amount="Maksa {amount}.", say_paid="Maksettu. Kiitos!", say_expired="Maksu vanheni.",
     say_cancelled="Maksu peruttiin.", say_error="Maksu ei ole mahdollinen.",
+    say_tip="Summa {amount}. Haluatko lisätä tipin?", say_tip_option="Näppäin {key}: {pct} prosenttia, yhteensä {total}.",
+    say_no_tip="Näppäin 0: ei tippiä.",
 )
 
 _BY_LANG = {t.lang: t for t in (EN, DE, FI)}

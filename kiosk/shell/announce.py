@@ -14,7 +14,7 @@ from typing import Protocol
 
 from kiosk.core.text import format_eur
 from kiosk.core.text_tips import tip_texts
-from kiosk.core.view import InvoiceView, MessageKind, MessageView, PaidView, View
+from kiosk.core.view import InvoiceView, MessageKind, MessageView, PaidView, TipView, View
 from kiosk.outputs.cues import Cue
 
 ENDED_KINDS = {MessageKind.EXPIRED: Cue.ENDED, MessageKind.CANCELLED: Cue.ENDED,
@@ -58,6 +58,11 @@ class Announcer:
         if isinstance(view, InvoiceView):
             return ("invoice", view.reference), Cue.INVOICE, t.say_amount.format(
                 amount=format_eur(view.amount_cents, self._lang))
+        if isinstance(view, TipView):
+            choices = [t.say_tip.format(amount=format_eur(view.amount_cents, self._lang))]
+            choices += [t.say_tip_option.format(key=o.key, pct=o.pct, total=format_eur(o.total_cents, self._lang))
+                        for o in view.options if o.key != "0"]
+            return ("tip", view.amount_cents), None, " ".join([*choices, t.say_no_tip])
         if isinstance(view, PaidView):
             return ("paid",), Cue.PAID, t.say_paid
         if isinstance(view, MessageView) and view.kind in ENDED_KINDS:

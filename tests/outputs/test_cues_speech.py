@@ -11,6 +11,7 @@ import pytest
 from clocks import wait_until
 
 from kiosk.core.view import CheckingView, IdleView, InvoiceView, MessageKind, MessageView, PaidView
+from kiosk.display.screenshot import sample_frame
 from kiosk.outputs.buzzer import PaidBuzzer
 from kiosk.outputs.cues import BUZZER_PATTERNS, CHIME_NOTES, Cue
 from kiosk.outputs.speech import Speaker
@@ -65,6 +66,16 @@ def test_each_moment_is_cued_once_and_spoken_in_the_shops_language() -> None:
     assert voice.said == ["Bitte 13,75\u00a0€ bezahlen.", "Bezahlt. Vielen Dank!", "Bitte 5,00\u00a0€ bezahlen.",
                           "Die Zahlung ist abgelaufen.", "Die Zahlung ist nicht möglich.",
                           "Die Zahlung wurde abgebrochen."]
+
+
+def test_the_tip_screen_is_read_out_with_each_key_and_total() -> None:
+    voice = Voice()
+    announcer = Announcer("en", players=[], voice=voice)
+    view = sample_frame("tip").view
+    announcer.observe(view)
+    announcer.observe(view)
+    assert voice.said == [("Amount €12.50. Would you like to add a tip? Key 1: 5 percent, total €13.13. "
+                          "Key 2: 10 percent, total €13.75. Key 3: 15 percent, total €14.38. Key 0: no tip.")]
 
 
 def _fake_engine(tmp_path: Path, delay_s: float = 0.0) -> tuple[str, Path]:
