@@ -214,3 +214,11 @@ def test_a_pole_display_repeating_its_total_leaves_the_tip_step_alone_and_a_new_
     assert out == [fx.RecordSale(reference=REF, amount_cents=1000, source=SaleSource.POLE),
                    fx.RecordEnded(reference=REF, phase=Phase.CANCELLED, detail=ABANDONED),
                    fx.RequestSale(amount_cents=1200, source=SaleSource.POLE)]
+
+
+def test_a_sale_recovered_after_a_restart_shows_its_tip_again() -> None:
+    reg = Register(Timing(), tips=TipRules())
+    found = ev.RecoveredSale(reference=REF, amount_cents=1375, tip_cents=125, source=SaleSource.POS, created_at=T0,
+                             session_id="s1", last_attempt=None)
+    reg.handle(ev.Recovered(sales=(found,)), T0 + timedelta(seconds=1))
+    assert reg.sale is not None and (reg.sale.amount_cents, reg.sale.tip_cents) == (1375, 125)
