@@ -3,6 +3,7 @@ the journal, the receipt, the till's EVENT PAID and the X report."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -67,3 +68,27 @@ def test_a_sale_with_a_ten_percent_tip_is_charged_journaled_printed_reported_and
     text = "\n".join(format_report(report, "en"))
     assert "of which tips" in text and "1.25" in text
     assert simulator.session_count_for("R-7001") == 1
+
+
+def test_pole_mode_with_tips_charges_the_settled_total_plus_the_tip_once(
+        simulator: MionSimulator, till: PtyTill, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path, tips={"enabled": True},
+                            pos={"enabled": True, "port": str(till.link), "mode": "pole", "pole_command_set": "cd5220",
+                                 "on_total": "start"})
+    total = b"\x1b@\x0c\x1bQA" + b"TOTAL".ljust(20) + b"\r\x1bQB" + b"12.50".rjust(20) + b"\r"
+    with running_kiosk(settings, tmp_path) as app:
+        till.wait_connected(app)
+        till.write(total)
+        till.wait(app, lambda: isinstance(app.register.view(app.now()), TipView))
+        till.write(total)  # the till repaints the same total: still one sale, still waiting for the tip
+        settled = time.monotonic() + 0.3  # the kiosk's loop runs meanwhile and takes the repaint
+        till.wait(app, lambda: time.monotonic() >= settled, timeout_s=5)
+        assert isinstance(app.register.view(app.now()), TipView)
+        app.feed(ev.KeyPressed(key=ev.Key.D1))  # 5 %: 62.5 cents, rounded half up
+        drive(app, lambda a: a.register.phase is Phase.AWAITING_PAYMENT)
+        reference = app.register.open_reference
+        assert reference is not None
+        record = app.journal.get(reference)
+
+    assert record is not None and (record.amount_cents, record.tip_cents) == (1313, 63)
+    assert [s["amount"] for s in simulator.sessions()] == [1313]

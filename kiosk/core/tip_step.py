@@ -106,8 +106,8 @@ class TipStep:
         if isinstance(event, ev.KeyPressed):
             return self._key(reg, event.key, now)
         if isinstance(event, ev.PoleUpdated) and self.pending.source is SaleSource.POLE:
-            if event.total_cents == self.pending.amount_cents:
-                # The till repeats its lines (pole displays are refreshed): the same total waits on.
+            if event.total_cents in (None, self.pending.amount_cents):
+                # The till repaints (clears, then writes the same total again): the waiting sale stays.
                 reg.pole_lines, reg.pending_total_cents = event.lines, None
                 return []
             return self._abandon(reg, now) + reg.handle(event, now)  # a new total replaces the waiting one

@@ -222,3 +222,11 @@ def test_a_sale_recovered_after_a_restart_shows_its_tip_again() -> None:
                              session_id="s1", last_attempt=None)
     reg.handle(ev.Recovered(sales=(found,)), T0 + timedelta(seconds=1))
     assert reg.sale is not None and (reg.sale.amount_cents, reg.sale.tip_cents) == (1375, 125)
+
+
+def test_a_pole_display_cleared_while_the_customer_chooses_keeps_the_waiting_sale() -> None:
+    reg = Register(Timing(pole_auto_start=True), tips=TipRules())
+    reg.handle(ev.PoleUpdated(lines=("", "TOTAL 10.00"), total_cents=1000), T0)
+    ask(reg, amount_cents=1000, source=SaleSource.POLE)
+    assert reg.handle(ev.PoleUpdated(lines=("", ""), total_cents=None), T0) == []
+    assert isinstance(reg.view(T0), TipView) and reg.open_reference == REF
