@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the kiosk SD-card image: 64-bit Raspberry Pi OS Lite (bookworm) plus the kiosk stage.
 #
-#   sudo KIOSK_ADMIN_PASSWORD='...' [KIOSK_SSH_PUBKEY='ssh-ed25519 ...'] image-build/build.sh [OUT_DIR]
+#   sudo KIOSK_ADMIN_PASSWORD='...' [KIOSK_SSH_PUBKEY='ssh-ed25519 ...'] [KIOSK_UPDATE_PUBLIC_KEY=update.pub] \
+#        image-build/build.sh [OUT_DIR]
 #
 # Steps: build the kiosk wheel from this checkout, fetch pi-gen at the pinned commit, run pi-gen's
 # stages 0-2 and image-build/stage-kiosk, and copy the image to OUT_DIR (default:
@@ -50,6 +51,12 @@ touch "${WORK}/pi-gen/stage2/SKIP_IMAGES"
 echo "== 3/4 running pi-gen (this takes a while)"
 export KIOSK_ADMIN_PASSWORD
 export KIOSK_SSH_PUBKEY="${KIOSK_SSH_PUBKEY:-}"
+# pi-gen runs the stage from its own folder: the key's path must not be relative.
+if [ -n "${KIOSK_UPDATE_PUBLIC_KEY:-}" ]; then
+	[ -f "${KIOSK_UPDATE_PUBLIC_KEY}" ] || die "KIOSK_UPDATE_PUBLIC_KEY: no file ${KIOSK_UPDATE_PUBLIC_KEY}"
+	KIOSK_UPDATE_PUBLIC_KEY="$(realpath "${KIOSK_UPDATE_PUBLIC_KEY}")"
+fi
+export KIOSK_UPDATE_PUBLIC_KEY="${KIOSK_UPDATE_PUBLIC_KEY:-}"
 export KIOSK_STAGE_DIR="${HERE}/stage-kiosk"
 export KIOSK_WHEEL_DIR="${WORK}/wheels"
 export KIOSK_REPO_DIR="${REPO_DIR}"

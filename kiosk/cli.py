@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -117,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--baudrate", type=int, default=9600, help="serial speed (default: 9600)")
     console.add_argument("--pole", choices=("cd5220", "epson", "logic_controls", "aedex"),
                          help="send pole-display bytes in this command set instead of protocol lines")
+    from kiosk.commands.fleet import add_arguments
+
+    add_arguments(sub)
     return parser
 
 
@@ -125,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("JOURNAL_STREAM") or os.environ.get("KIOSK_LOG"):  # under systemd: its journal, with fields
+        _log_to_journal()
     command = args.command or "demo"
     if args.command is None:
         args = _parser().parse_args([*(argv or sys.argv[1:]), "demo"])
@@ -148,8 +154,20 @@ COMMANDS: dict[str, str] = {
     "reconcile": "kiosk.commands.records:reconcile", "reprint": "kiosk.commands.records:reprint",
     "report": "kiosk.commands.records:report", "doctor": "kiosk.commands.tools:doctor",
     "provision": "kiosk.commands.tools:provision", "pos-console": "kiosk.commands.tools:pos_console",
+    "bundle": "kiosk.commands.fleet:bundle", "update": "kiosk.commands.fleet:update",
 }
 """Command -> ``module:function`` that carries it out (imported only for that command)."""
+
+
+def _log_to_journal() -> None:
+    from kiosk.appliance.journald import use_journal
+
+    handler = use_journal(os.environ)
+    if handler is not None:
+        root = logging.getLogger()
+        for previous in root.handlers[:]:
+            root.removeHandler(previous)
+        root.addHandler(handler)
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace], int]:

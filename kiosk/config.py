@@ -28,6 +28,7 @@ from typing import Any
 from kiosk.config_accessibility import AccessibilitySettings
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
+from kiosk.config_metrics import MetricsSettings
 from kiosk.config_tips import TipsSettings
 from kiosk.config_toml import build, read_toml
 from kiosk.core.sale import Timing
@@ -327,6 +328,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     tips: TipsSettings = field(default_factory=TipsSettings)
     accessibility: AccessibilitySettings = field(default_factory=AccessibilitySettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     def check(self) -> None:
         for f in dataclasses.fields(self):

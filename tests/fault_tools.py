@@ -12,7 +12,7 @@ from pathlib import Path
 from kiosk.core import effects as fx
 from kiosk.core.model import Phase
 from kiosk.mion.simulator import MionSimulator
-from kiosk.mion.worker import MionEffect, MionWorker
+from kiosk.mion.worker import Hold, MionEffect, MionWorker
 from kiosk.store.journal import Journal
 
 STEP_EFFECTS: dict[str, type] = {
@@ -68,12 +68,15 @@ class FaultInjector:
         self.fired_at: float | None = None
         self._latency_until: float | None = None
 
-    def submit(self, effect: MionEffect) -> None:
+    def submit(self, effect: MionEffect, hold: Hold | None = None) -> None:
         if isinstance(effect, self._kind):
             self._calls += 1
             if self._calls == self._at_call:
                 self._fire()
-        self._worker.submit(effect)
+        self._worker.submit(effect, hold)
+
+    def release(self, reference: str) -> None:
+        self._worker.release(reference)
 
     def close(self) -> None:
         self._worker.close()

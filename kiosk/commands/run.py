@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from kiosk.appliance.confirm import confirm_running
 from kiosk.appliance.notify import SystemdNotifier
 from kiosk.appliance.provision import pending_config_error
 from kiosk.commands import common
@@ -61,6 +62,7 @@ def _serve(settings: Settings, api_key: str, state_dir: Path, notifier: SystemdN
     def on_frame(frame: Frame, window: Window) -> None:
         if not last_watchdog[0]:
             notifier.ready("showing the first screen")
+            confirm_running(state_dir)  # an update that got this far is kept (kiosk.appliance.update)
             last_watchdog[0] = time.monotonic()
 
     def on_loop(app: KioskApp) -> None:

@@ -83,8 +83,16 @@ def encode(payload: str) -> QrMatrix:
     return QrMatrix(rows=tuple(tuple(bool(m) for m in row) for row in code.get_matrix()))
 
 
-def warm_up() -> None:
-    """Load the encoder now (it takes ~15 ms here, far more on a Pi Zero), so that no invoice waits for it."""
+def warm_up(*, pillow: bool = True) -> None:
+    """Load the encoder now (it takes ~15 ms here, far more on a Pi Zero), so that no invoice waits for it.
+
+    ``pillow=False``: load ``qrcode`` without the Pillow it would load for drawers the kiosk does not
+    use (4 MB; see :mod:`kiosk.lean`), for a kiosk where nothing else needs Pillow.
+    """
+    if not pillow:
+        from kiosk.lean import QR_OPTIONAL, import_without
+
+        import_without("qrcode", QR_OPTIONAL)
     from kiosk.display import qr_mask  # noqa: F401
 
 

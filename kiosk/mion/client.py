@@ -33,6 +33,9 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
+import kiosk.mion.lean_requests  # noqa: F401  # before requests: it loads requests without charset guessing
+
+# isort: split
 import requests
 import urllib3
 

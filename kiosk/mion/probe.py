@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import kiosk.mion.lean_requests  # noqa: F401  # before requests: it loads requests without charset guessing
+
+# isort: split
 import requests
 
 from kiosk.config import MionSettings

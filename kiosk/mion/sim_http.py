@@ -99,7 +99,8 @@ class SimHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MionSimulator/1"
     timeout = 30  # an idle keep-alive connection is closed after this many seconds
-    disable_nagle_algorithm = True  # headers and body go out in two writes; do not wait for an ACK between
+    disable_nagle_algorithm = True  # what is written goes out at once, never waiting for an ACK
+    wbufsize = 64 * 1024  # an answer's head and body are sent together, in one write, as a real server's are
     sim: SimulatorHost  # set on a subclass by the simulator
 
     def setup(self) -> None:
@@ -283,6 +284,7 @@ class SimHandler(BaseHTTPRequestHandler):
             if self.sim._stopping.wait(self.sim.trickle_s):
                 return
             self.wfile.write(answer[at:at + 1])
+            self.wfile.flush()
 
     def _send_huge(self) -> None:
         """200 with :data:`HUGE_ANSWER_BYTES` of blanks and no Content-Length, until the client hangs up."""
@@ -296,6 +298,7 @@ class SimHandler(BaseHTTPRequestHandler):
             if self.sim._stopping.is_set():
                 return
             self.wfile.write(block)
+            self.wfile.flush()
 
 
 def _json_object(raw: bytes) -> JsonDict:

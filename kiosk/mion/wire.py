@@ -30,6 +30,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import kiosk.mion.lean_requests  # noqa: F401  # before requests: it loads requests without charset guessing
+
+# isort: split
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool

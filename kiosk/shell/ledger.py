@@ -28,6 +28,7 @@ from kiosk.core.model import Phase
 from kiosk.errors import StoreError
 from kiosk.inputs.till_protocol import PaidSale, TillProtocol, protocol_class
 from kiosk.shell.devices import Devices
+from kiosk.shell.observer import SaleObserver
 from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
 
@@ -68,8 +69,9 @@ def paid_outputs(settings: Settings, paid: PaidSale, protocol: Protocol) -> tupl
 
 class Ledger:
     def __init__(self, settings: Settings, journal: Journal, devices: Devices, till: Till | None, *,
-                 ballast: Ballast | None = None) -> None:
+                 ballast: Ballast | None = None, observer: SaleObserver | None = None) -> None:
         self._settings = settings
+        self._observer = observer
         self._journal = journal
         self._devices = devices
         self._till = till
@@ -171,6 +173,8 @@ class Ledger:
                 self._tips = {effect.reference: effect.tip_cents}  # only the newest sale shows invoices
             case fx.RecordSession():
                 journal.set_session(effect.reference, effect.session_id, now)
+                log.info("sale %s: Mion session %s", effect.reference, effect.session_id,
+                         extra={"kiosk_sale": effect.reference, "mion_session": effect.session_id})
             case fx.RecordAttempt():
                 journal.add_attempt(effect.reference, effect.attempt, now)
                 tip = self._tip_of(effect.reference) if protocol is not None else 0
@@ -204,7 +208,10 @@ class Ledger:
                                            late=effect.late, at=now, print_copies=copies, till_line=line)
         if not recorded:
             return
-        log.info("sale %s paid at %s%s", effect.reference, effect.paid_at.isoformat(), " (late)" if effect.late else "")
+        log.info("sale %s paid at %s%s", effect.reference, effect.paid_at.isoformat(), " (late)" if effect.late else "",
+                 extra={"kiosk_sale": effect.reference, "kiosk_phase": "paid", "mion_session": effect.session_id})
+        if self._observer is not None and (record := self._journal.get(effect.reference)) is not None:
+            self._observer.sale_paid(record, late=effect.late, paid_at=effect.paid_at)
         devices = self._devices
         if devices.printer is not None:
             devices.printer.wake()
@@ -216,14 +223,17 @@ class Ledger:
 
     def _ended(self, reference: str, phase: Phase, detail: str | None, now: datetime) -> None:
         line = None if self._protocol is None else self._protocol.ended_message(reference, phase, detail)
-        self._journal.end_sale(reference, phase, now, detail=detail, till_line=line)
-        log.info("sale %s ended %s%s", reference, phase.value, f": {detail}" if detail else "")
+        ended = self._journal.end_sale(reference, phase, now, detail=detail, till_line=line)
+        if ended and self._observer is not None:
+            self._observer.sale_ended(phase)
+        log.info("sale %s ended %s%s", reference, phase.value, f": {detail}" if detail else "",
+                 extra={"kiosk_sale": reference, "kiosk_phase": phase.value})
         self._flush_till()
 
     def _refused(self, reference: str, detail: str, now: datetime) -> None:
         """Log why the kiosk did not act on what Mion said, and keep it as the detail of a sale still
         open (an ended sale keeps the reason it ended with). The till hears nothing of it."""
-        log.warning("sale %s: %s", reference, detail)
+        log.warning("sale %s: %s", reference, detail, extra={"kiosk_sale": reference})
         record = self._journal.get(reference)
         if record is not None and record.phase.is_open:
             self._journal.set_phase(reference, record.phase, now, detail=detail)

@@ -19,6 +19,7 @@ import math
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from kiosk.display.window import Window
 from kiosk.errors import IllegalTransition, KioskError, SaleRefused, StoreError
 from kiosk.inputs.keypad import key_for
 from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
+from kiosk.mion.worker import Hold
 from kiosk.shell.ledger import Ledger, SaleNotRecorded
 from kiosk.shell.messages import Message, PrinterState, ReaderState, TillBytes, TillLink, TillQuiet
 
@@ -56,6 +58,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_WAIT_S = 1.0
+HOLD_S = 5.0
+"""Longest a status poll of the invoice on screen is held while Mion's answer stays the same: the
+register hears "still open" at least this often (``kiosk.mion.worker.Hold``)."""
 """Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
 KEY_POLL_S = 0.04
 """How often keys are looked for while nothing else happens, when nothing wakes the loop for a key.
@@ -106,6 +111,8 @@ class Hooks:
     on_idle_loop: Callable[[Any], None] | None = None
     """Called once per loop iteration with the running kiosk (the headless demo's script, the watchdog)."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    monotonic: Callable[[], float] = time.monotonic
+    """The clock the status light is timed by (it must not jump with the wall clock)."""
 
 
 class Loop:
@@ -122,12 +129,18 @@ class Loop:
         self.printer_problem: str | None = None
         self.reader_problems: dict[str, str] = {}
         self._offered: OfferedInvoice | None = None
+        self._polls: list[fx.PollStatus] = []
+        """Status polls decided in this turn, handed to the worker just before the loop sleeps, so that
+        the worker thread does not wake only to wait for the main thread to let go of the interpreter
+        while it draws (two polls a second would cost two more wake-ups)."""
         self._stop = threading.Event()
         self._woken = threading.Event()
         self.on_started: Callable[[], None] | None = None
         """Called once the first frame is shown (the app loads what the first sale needs)."""
         self.key_poll_s: float | None = KEY_POLL_S
         """How often to look at the keyboard while asleep; None when a key wakes the loop (see ``KEY_POLL_S``)."""
+        self.on_turn: Callable[[], None] | None = None
+        """Called once per turn, after drawing (the metrics note that the loop turns); must return at once."""
 
     def now(self) -> datetime:
         return self.hooks.clock()
@@ -159,6 +172,7 @@ class Loop:
             self.on_started()
             self.on_started = None
         while not self._stop.is_set():
+            self._send_requests()
             events = pygame.event.get()
             if not events and self.queue.empty():
                 wait_s = self._wait_ms() / 1000
@@ -171,10 +185,35 @@ class Loop:
             if self.parts is not None:
                 self.parts.ledger.retry(self.hooks.clock())
             self.feed(ev.Tick())
+            self._tick_light()
             self.draw()
+            if self.on_turn is not None:
+                self.on_turn()
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
+
+    def _send_requests(self) -> None:
+        polls, self._polls = self._polls, []
+        if polls:
+            assert self.parts is not None
+            for poll in polls:
+                self.parts.worker.submit(poll, self._hold_for(poll))
+
+    def _hold_for(self, poll: fx.PollStatus) -> Hold | None:
+        """Hold the poll of the invoice on screen until Mion says something new (``kiosk.mion.worker``),
+        never past the session's end, when the register wants to hear Mion's last word."""
+        sale = self.register.sale
+        if sale is None or sale.reference != poll.reference or self.register.phase is not Phase.AWAITING_PAYMENT:
+            return None
+        every_s = self.register.timing.poll_interval_s
+        at_most_s = min(HOLD_S, (sale.session_expires_at - self.hooks.clock()).total_seconds())
+        return Hold(every_s=every_s, at_most_s=at_most_s) if at_most_s >= 2 * every_s else None
+
+    def _tick_light(self) -> None:
+        light = self.parts.devices.light if self.parts is not None else None
+        if light is not None:
+            light.tick(self.hooks.monotonic())
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)
@@ -189,6 +228,13 @@ class Loop:
         animation_s = self.window.animation_interval_s(self.frame(now))
         if animation_s is not None:
             wait_s = min(wait_s, animation_s)
+        light = self.parts.devices.light if self.parts is not None else None
+        change = light.next_change() if light is not None else None
+        if change is not None:
+            # The light's change may wait for a wake-up that comes within its slack anyway.
+            light_s = change[0] - self.hooks.monotonic()
+            if wait_s > light_s + change[1]:
+                wait_s = max(0.0, light_s)
         # Round up: waking a hair before a deadline would find nothing due yet.
         return max(1, math.ceil(wait_s * 1000))
 
@@ -362,10 +408,14 @@ class Loop:
             case (fx.RecordSale() | fx.RecordSession() | fx.RecordAttempt() | fx.RecordStatus() | fx.RecordPaid()
                   | fx.RecordEnded() | fx.RecordRefusal()):
                 parts.ledger.record(effect, self.hooks.clock())
+                if isinstance(effect, fx.RecordPaid | fx.RecordEnded):
+                    parts.worker.release(effect.reference)  # its held poll need not ask Mion again
             case fx.SetLight():
                 if parts.devices.light is not None:
-                    parts.devices.light.show(effect.light)
-            case fx.CreateSession() | fx.FindSession() | fx.CreateAttempt() | fx.PollStatus():
-                parts.worker.submit(effect)
+                    parts.devices.light.show(effect.light, self.hooks.monotonic())
+            case fx.PollStatus():
+                self._polls.append(effect)
+            case fx.CreateSession() | fx.FindSession() | fx.CreateAttempt():
+                parts.worker.submit(effect)  # the customer waits for these: at once
             case _:
                 assert_never(effect)

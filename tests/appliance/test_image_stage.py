@@ -99,7 +99,8 @@ def test_install_script_puts_every_file_in_place(tmp_path: Path, rootfs: Path) -
     assert done.returncode == 0, done.stderr
 
     assert (rootfs / "opt/kiosk/wheels/kiosk-0.0.0-py3-none-any.whl").is_file()
-    for unit in ("kiosk.service", "kiosk-provision.service"):
+    for unit in ("kiosk.service", "kiosk-provision.service", "kiosk-update.service", "kiosk-update-settle.service",
+                 "kiosk-update-settle.timer", "media-update.mount"):
         assert (rootfs / "etc/systemd/system" / unit).read_text() == (REPO / "systemd" / unit).read_text()
     assert 'api_key_file = "mion-api-key"' in (rootfs / "etc/kiosk/kiosk.toml").read_text()
     assert "SystemMaxUse=" in (rootfs / "etc/systemd/journald.conf.d/40-kiosk.conf").read_text()
@@ -135,6 +136,8 @@ def test_chroot_commands_create_the_user_venv_and_enable_the_units(tmp_path: Pat
     assert any(c.startswith("/opt/kiosk/venv/bin/pip install") and "/opt/kiosk/wheels/kiosk-*.whl" in c
                for c in commands)
     assert "systemctl enable kiosk-provision.service kiosk.service" in commands
+    assert "ln -sfn venv /opt/kiosk/current" in commands  # what kiosk.service runs until an update
+    assert "systemctl enable kiosk-update.service kiosk-update-settle.timer" in commands
     assert "systemctl disable getty@tty1.service" in commands
     assert "passwd --lock root" in commands
     # The recorded script is what the chroot's bash will run: it must itself be sound.

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.commands.fleet import SEARCH
+
 REPO = Path(__file__).parents[2]
 UNITS = REPO / "systemd"
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
@@ -40,7 +42,8 @@ def runnable_copy(unit: Path, directory: Path) -> Path:
 
 
 @needs_systemd_analyze
-@pytest.mark.parametrize("name", ["kiosk.service", "kiosk-provision.service"])
+@pytest.mark.parametrize("name", ["kiosk.service", "kiosk-provision.service", "kiosk-update.service",
+                                  "kiosk-update-settle.service", "kiosk-update-settle.timer", "media-update.mount"])
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path, name: str) -> None:
     copy = runnable_copy(UNITS / name, tmp_path)
 
@@ -53,7 +56,8 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path, name: str) -> N
 
 
 @needs_systemd_analyze
-@pytest.mark.parametrize(("name", "limit"), [("kiosk.service", 2.0), ("kiosk-provision.service", 1.0)])
+@pytest.mark.parametrize(("name", "limit"), [("kiosk.service", 2.0), ("kiosk-provision.service", 1.0),
+                                             ("kiosk-update.service", 1.0), ("kiosk-update-settle.service", 2.0)])
 def test_security_exposure_is_low(name: str, limit: float) -> None:
     done = subprocess.run([str(SYSTEMD_ANALYZE), "security", "--offline=yes", str(UNITS / name)],
                           capture_output=True, text=True, timeout=60, check=False)
@@ -69,7 +73,7 @@ def test_kiosk_service_is_shaped_for_the_appliance() -> None:
     d = directives(UNITS / "kiosk.service")
 
     assert d["Type"] == ["notify"] and d["NotifyAccess"] == ["main"]
-    assert d["ExecStart"] == ["/opt/kiosk/venv/bin/kiosk run --config /etc/kiosk/kiosk.toml"]
+    assert d["ExecStart"] == ["/opt/kiosk/current/bin/kiosk run --config /etc/kiosk/kiosk.toml"]
     assert d["Restart"] == ["always"] and d["WatchdogSec"] == ["30"]
     assert d["StartLimitIntervalSec"] and d["StartLimitBurst"]
     assert d["User"] == ["kiosk"]
@@ -129,3 +133,23 @@ def test_shell_scripts_pass_shellcheck(script: Path) -> None:
                           text=True, timeout=60, check=False)
 
     assert done.returncode == 0, done.stdout
+
+
+def test_updates_install_before_the_kiosk_offline_from_the_images_own_environment() -> None:
+    d = directives(UNITS / "kiosk-update.service")
+    assert d["Type"] == ["oneshot"] and d["Before"] == ["kiosk.service"]
+    # Never from current/: a broken new version must not be what decides to roll itself back.
+    assert d["ExecStart"][0].startswith("/opt/kiosk/venv/bin/kiosk --state-dir /var/lib/kiosk update ")
+    assert d["PrivateNetwork"] == ["yes"]  # pip installs from the bundle only
+    assert d["ConditionPathExists"] == ["/etc/kiosk/update.pub"]  # no key in the image: nothing is ever trusted
+    assert "kiosk-update.service" in " ".join(directives(UNITS / "kiosk.service")["After"])
+    settle = directives(UNITS / "kiosk-update-settle.service")
+    assert "--settle --restart-unit kiosk.service" in settle["ExecStart"][0]
+    assert settle["ExecStart"][0].startswith("/opt/kiosk/venv/bin/kiosk ")
+    # A USB stick labelled KIOSK-UPDATE is mounted read-only where kiosk update looks; no stick, no wait.
+    mount = directives(UNITS / "media-update.mount")
+    assert mount["Where"] == ["/media/update"] and mount["Options"][0].startswith("ro,")
+    assert mount["ConditionPathExists"] == ["/dev/disk/by-label/KIOSK-UPDATE"]
+    assert "/media/update" in " ".join(str(p) for p in SEARCH)
+    # The timer fires after kiosk update's default deadline (300 s) has passed.
+    assert directives(UNITS / "kiosk-update-settle.timer")["OnBootSec"] == ["6min"]

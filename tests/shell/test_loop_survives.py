@@ -63,8 +63,11 @@ class MionStandIn:
     def __init__(self) -> None:
         self.sent: list[fx.Effect] = []
 
-    def submit(self, effect: fx.Effect) -> None:
+    def submit(self, effect: fx.Effect, hold: object = None) -> None:
         self.sent.append(effect)
+
+    def release(self, reference: str) -> None:
+        pass
 
 
 KEYS = st.sampled_from(list(ev.Key) + [ev.Key.D1, ev.Key.D2, ev.Key.ENTER, ev.Key.ENTER])
@@ -141,9 +144,11 @@ class Kiosk:
     settings: Settings
 
     def step(self) -> None:
+        """One turn of the loop: what was posted, a tick, and the polls handed over before it sleeps."""
         self.loop.feed(ev.Tick())
         while not self.loop.queue.empty():
             self.loop.dispatch(self.loop.queue.get_nowait())
+        self.loop._send_requests()
 
     def till(self, line: bytes) -> None:
         self.loop.dispatch(TillBytes(line + b"\r\n"))

@@ -61,6 +61,15 @@ fi
 install -d -m 755 "${ROOTFS_DIR}/etc/systemd/system"
 install -m 644 "${KIOSK_REPO_DIR}/systemd/kiosk.service" "${ROOTFS_DIR}/etc/systemd/system/"
 install -m 644 "${KIOSK_REPO_DIR}/systemd/kiosk-provision.service" "${ROOTFS_DIR}/etc/systemd/system/"
+for unit in kiosk-update.service kiosk-update-settle.service kiosk-update-settle.timer media-update.mount; do
+	install -m 644 "${KIOSK_REPO_DIR}/systemd/${unit}" "${ROOTFS_DIR}/etc/systemd/system/"
+done
+
+# Updates from a USB stick or the boot partition: only bundles signed with the key whose public half
+# is given here are ever installed (README.md, "Updates"). Without it kiosk-update never runs.
+if [ -n "${KIOSK_UPDATE_PUBLIC_KEY:-}" ]; then
+	install -m 644 "${KIOSK_UPDATE_PUBLIC_KEY}" "${ROOTFS_DIR}/etc/kiosk/update.pub"
+fi
 
 # A bounded journal, and device permissions for printers and serial adapters.
 install -d -m 755 "${ROOTFS_DIR}/etc/systemd/journald.conf.d" "${ROOTFS_DIR}/etc/udev/rules.d"
@@ -86,9 +95,12 @@ usermod --append --groups video,render,input,gpio,dialout,lp kiosk
 # The application in its own environment; apt's lgpio stays visible to gpiozero.
 python3 -m venv --system-site-packages /opt/kiosk/venv
 /opt/kiosk/venv/bin/pip install --no-cache-dir --disable-pip-version-check /opt/kiosk/wheels/kiosk-*.whl
+# kiosk.service runs current/bin/kiosk; kiosk update points current at a newer environment beside this one.
+ln -sfn venv /opt/kiosk/current
 
 # Boot straight into the kiosk: it takes tty1, no login prompt there.
 systemctl enable kiosk-provision.service kiosk.service
+systemctl enable kiosk-update.service kiosk-update-settle.timer
 systemctl disable getty@tty1.service
 systemctl set-default multi-user.target
 
