@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("demo-screens"), metavar="DIR",
                       help="with --headless: folder for the screen PNGs, journal and receipt (default: demo-screens)")
     demo.add_argument("--window", type=_size, metavar="WxH", help="window size, e.g. 800x480 (default 800x480)")
+    demo.add_argument("--pay-with", choices=("qr", "card"), default="qr",
+                      help="with --headless: pay the sale as a wallet scanning the QR (qr, the default) or by "
+                           "tapping the demo Bolt Card (card)")
 
     run = command("run", "run the kiosk against Mion (what the systemd service runs)")
     run.add_argument("--window", type=_size, metavar="WxH", help="run in a window of this size instead of full screen")
@@ -114,10 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     provision.add_argument("--etc", type=Path, default=Path("/etc/kiosk"), metavar="DIR",
                            help="where the installed settings live (default: /etc/kiosk)")
     console = command("pos-console", "a till-side console for installers: type protocol lines, see replies")
-    console.add_argument("--port", required=True, help="serial port path or pyserial URL, e.g. /dev/ttyUSB0")
+    console.add_argument("--port", help="serial port path or pyserial URL, e.g. /dev/ttyUSB0")
     console.add_argument("--baudrate", type=int, default=9600, help="serial speed (default: 9600)")
     console.add_argument("--pole", choices=("cd5220", "epson", "logic_controls", "aedex"),
                          help="send pole-display bytes in this command set instead of protocol lines")
+    console.add_argument("--zvt", action="store_true",
+                         help="act as a ZVT till (card-terminal protocol): register, pay 12.50, abort, eod")
+    console.add_argument("--tcp", metavar="HOST:PORT",
+                         help="with --zvt: connect to the kiosk's [zvt] listen address instead of a serial port")
     from kiosk.commands.fleet import add_arguments
 
     add_arguments(sub)

@@ -29,8 +29,10 @@ from kiosk.config_accessibility import AccessibilitySettings
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
 from kiosk.config_metrics import MetricsSettings
+from kiosk.config_nfc import NfcSettings
 from kiosk.config_tips import TipsSettings
 from kiosk.config_toml import build, read_toml
+from kiosk.config_zvt import ZvtSettings
 from kiosk.core.sale import Timing
 from kiosk.errors import ConfigError
 
@@ -219,7 +221,8 @@ class PosSettings:
     parity: str = "N"
     stopbits: int = number(1, 1, 2)
     mode: str = "line"
-    """line: the kiosk's own line protocol (docs/pos-protocol.md); pole: emulate a pole display."""
+    """line: the kiosk's own line protocol (docs/pos-protocol.md); pole: emulate a pole display; zvt: act
+    as a ZVT card terminal (docs/zvt.md)."""
     pole_command_set: str = "cd5220"
     """In pole mode: cd5220, epson, logic_controls or aedex."""
     total_pattern: str = r"\bTOTAL\D*?(\d{1,3}(?:[.,' ]\d{3})*[.,]\d{2})(?!\d)"
@@ -232,12 +235,12 @@ class PosSettings:
     def check(self) -> None:
         check_numbers(self, "pos")
         refuse_secret("pos", "port", self.port)  # the port is logged; device paths under /dev/ never look like keys
-        _require(not self.enabled or bool(self.port), "pos", "port", "a serial port path when pos is enabled",
-                 self.port)
+        _require(not self.enabled or bool(self.port) or self.mode == "zvt", "pos", "port",
+                 "a serial port path when pos is enabled", self.port)  # zvt may listen on TCP instead
         _require(self.baudrate in BAUD_RATES, "pos", "baudrate",
                  "a standard baud rate such as 9600", self.baudrate)
         _require(self.parity in ("N", "E", "O"), "pos", "parity", "N, E or O", self.parity)
-        _require(self.mode in ("line", "pole"), "pos", "mode", "line or pole", self.mode)
+        _require(self.mode in ("line", "pole", "zvt"), "pos", "mode", "line, pole or zvt", self.mode)
         _require(self.pole_command_set in ("cd5220", "epson", "logic_controls", "aedex"), "pos",
                  "pole_command_set", "cd5220, epson, logic_controls or aedex", self.pole_command_set)
         _require(self.on_total in ("start", "wait_key"), "pos", "on_total", "start or wait_key", self.on_total)
@@ -329,6 +332,8 @@ class Settings:
     tips: TipsSettings = field(default_factory=TipsSettings)
     accessibility: AccessibilitySettings = field(default_factory=AccessibilitySettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    nfc: NfcSettings = field(default_factory=NfcSettings)
+    zvt: ZvtSettings = field(default_factory=ZvtSettings)
 
     def check(self) -> None:
         for f in dataclasses.fields(self):

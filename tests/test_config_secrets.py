@@ -71,7 +71,7 @@ def quick_system(tmp_path: Path) -> SystemPaths:
 
 def test_the_walk_finds_the_texts_of_every_section() -> None:
     assert {section for section, _, _ in TEXTS} == {"shop", "sale", "mion", "mion.paths", "pos", "light", "printer",
-                                                       "display", "accessibility", "metrics"}
+                                                       "display", "accessibility", "metrics", "nfc", "zvt"}
     assert ("mion", "api_key_file", False) in TEXTS and ("shop", "address_lines", True) in TEXTS
 
 

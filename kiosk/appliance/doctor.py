@@ -86,7 +86,7 @@ def run_doctor(
     ctx = _Context(config_path, environ, system or SystemPaths())
     checks: list[Callable[[_Context], CheckResult]] = [
         _check_config, _check_api_key, _check_mion, _check_clock, _check_display, _check_serial,
-        _check_printer, _check_gpio,
+        _check_printer, _check_gpio, _check_nfc,
     ]
     for check in checks:
         try:
@@ -289,6 +289,8 @@ def _check_serial(ctx: _Context) -> CheckResult:
     pos: PosSettings = ctx.settings.pos
     if not pos.enabled:
         return _skipped("till port", "[pos] enabled = false")
+    if pos.mode == "zvt" and ctx.settings.zvt.listen:
+        return _skipped("till port", f"the ZVT till connects over TCP to {ctx.settings.zvt.listen}")
     import serial
 
     try:
@@ -362,6 +364,15 @@ def _check_gpio(ctx: _Context) -> CheckResult:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _check_nfc(ctx: _Context) -> CheckResult:
+    if ctx.settings is None:
+        return _skipped("nfc reader", "config invalid")
+    from kiosk.appliance.doctor_nfc import check_nfc
+
+    status, detail, hint = check_nfc(ctx.settings.nfc, ctx.system.dev_dir)
+    return CheckResult(name="nfc reader", status=status, detail=detail, hint=hint)  # type: ignore[arg-type]
 
 
 def _skipped(name: str, why: str) -> CheckResult:

@@ -1,7 +1,8 @@
 """Demo mode: the kiosk against the built-in Mion simulator, in a window or headless.
 
 In a window: type an amount and press Enter, then press P to pay the shown invoice (as the customer's
-wallet would), N to pull and restore the network, Esc to cancel. Headless: one scripted sale on SDL's
+wallet would), T to tap the demo Bolt Card (from 50 EUR it asks for its PIN, 1234), N to pull and
+restore the network, Esc to cancel. Headless: one scripted sale on SDL's
 dummy driver, each state change printed and each screen saved as a PNG.
 """
 
@@ -20,11 +21,13 @@ from pathlib import Path
 import pygame
 
 from kiosk.commands import common
+from kiosk.commands.demo_card import DemoCard
 from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.view import Frame, InvoiceView, MessageView, TipView
 from kiosk.display.window import Window
 from kiosk.errors import DisplayError
+from kiosk.inputs.boltcard.build import journaling
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import Hooks, KioskApp
 from kiosk.store.paths import ensure_state_dir
@@ -53,9 +56,14 @@ def demo_settings(settings: Settings, simulator: MionSimulator, state_dir: Path,
 @dataclass
 class _Demo:
     simulator: MionSimulator
+    card: DemoCard | None = None
     offline: bool = False
 
     def on_key(self, app: KioskApp, event: pygame.event.Event) -> bool:
+        if event.key == pygame.K_t and self.card is not None:
+            self.card.tap()
+            log.info("demo: the customer tapped the demo card")
+            return True
         if event.key == pygame.K_p:
             sale = app.register.sale
             if sale is not None and sale.session_id is not None and app.register.phase.is_open:
@@ -76,16 +84,17 @@ def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | N
     # The demo's Mion keeps its sessions next to the journal, so a kiosk killed mid-sale and started
     # again finds the truth where it left it, as it would with the real Mion.
     ensure_state_dir(state_dir)
-    with MionSimulator(api_key=DEMO_API_KEY, network="regtest", store=state_dir / "simulator.json") as simulator:
-        demo = _Demo(simulator)
-        settings = demo_settings(settings, simulator, state_dir, window=window)
+    with (MionSimulator(api_key=DEMO_API_KEY, network="regtest", store=state_dir / "simulator.json") as simulator,
+          DemoCard(simulator) as card):
+        demo = _Demo(simulator, card)
+        settings = DemoCard.settings(demo_settings(settings, simulator, state_dir, window=window))
         hooks = Hooks()
-        app = KioskApp(settings, api_key=DEMO_API_KEY, state_dir=state_dir, hooks=hooks, demo=True)
+        app = _with_card(settings, state_dir, hooks, card)
         hooks.on_key = lambda event: demo.on_key(app, event)
         with app:
             print(f"Demo kiosk: journal and receipts in {state_dir}")
-            print("Type an amount and press Enter; P pays the invoice, N pulls/restores the network, "
-                  "Esc cancels; close the window to quit.")
+            print("Type an amount and press Enter; P pays the invoice, T taps the demo card (PIN 1234 from "
+                  "50 EUR), N pulls/restores the network, Esc cancels; close the window to quit.")
             if settings.tips.enabled:
                 print("Tips are on: the customer picks 1, 2 or 3 (a preset), 0 (no tip) or . (types a tip).")
             if settings.accessibility.more_time:
@@ -94,12 +103,24 @@ def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | N
     return 0
 
 
+def _with_card(settings: Settings, state_dir: Path, hooks: Hooks, card: DemoCard) -> KioskApp:
+    """The demo kiosk with the demo card's reader (it posts to the app's loop once the app exists)."""
+    holder: list[KioskApp] = []
+    reader = card.reader(settings, lambda message: holder[0].post(message))
+    app = KioskApp(settings, api_key=DEMO_API_KEY, state_dir=state_dir, hooks=hooks, demo=True, readers=[reader])
+    reader.record = journaling(app.journal, hooks.clock)
+    holder.append(app)
+    return app
+
+
 @dataclass
 class _Script:
     """The headless demo's one sale, advanced once per loop iteration."""
 
     simulator: MionSimulator
     out_dir: Path
+    card: DemoCard | None = None
+    """Pay by tapping the demo card rather than through the simulator's control."""
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     shots: list[Path] = field(default_factory=list)
     last_name: str = ""
@@ -143,11 +164,16 @@ class _Script:
             app.feed(ev.KeyPressed(key=ev.Key(option.key)))
         elif self.step == 2 and isinstance(view, InvoiceView):
             self.invoice_seen_at = self.invoice_seen_at or now
-            if now - self.invoice_seen_at >= timedelta(seconds=1):
+            offered = self.card is not None and self.last_name == "invoice-tap"  # "or tap your card" is on screen
+            if offered or now - self.invoice_seen_at >= timedelta(seconds=1):
                 sale = app.register.sale
                 assert sale is not None and sale.session_id is not None
-                self.simulator.mark_paid(sale.session_id)
-                print(f"simulator: session {sale.session_id} marked paid")
+                if self.card is not None:
+                    self.card.tap()
+                    print(f"card: the demo card was tapped for {sale.reference}")
+                else:
+                    self.simulator.mark_paid(sale.session_id)
+                    print(f"simulator: session {sale.session_id} marked paid")
                 self.step = 3
         elif self.step == 2 and isinstance(view, MessageView):
             self.failed = f"the sale ended as {view.kind.value}: {view.detail or ''}"
@@ -156,7 +182,7 @@ class _Script:
             app.stop()
 
 
-def run_headless(settings: Settings, out_dir: Path, *, size: tuple[int, int]) -> int:
+def run_headless(settings: Settings, out_dir: Path, *, size: tuple[int, int], pay_with: str = "qr") -> int:
     """Play one scripted sale on SDL's dummy driver; save each screen as a PNG in ``out_dir``.
 
     Everything the run writes goes into ``out_dir``: the screens, and in ``out_dir/state`` a fresh
@@ -170,12 +196,15 @@ def run_headless(settings: Settings, out_dir: Path, *, size: tuple[int, int]) ->
         old.unlink()
     state_dir = out_dir / "state"
     shutil.rmtree(state_dir, ignore_errors=True)
-    with MionSimulator(api_key=DEMO_API_KEY, network="regtest") as simulator:
+    with MionSimulator(api_key=DEMO_API_KEY, network="regtest") as simulator, DemoCard(simulator) as card:
         settings = demo_settings(settings, simulator, state_dir, window=size)
         settings = dataclasses.replace(settings, sale=dataclasses.replace(settings.sale, paid_screen_s=2.0))
-        script = _Script(simulator, out_dir)
+        script = _Script(simulator, out_dir, card if pay_with == "card" else None)
         hooks = Hooks(on_frame=script.on_frame, on_idle_loop=script.advance)
-        app = KioskApp(settings, api_key=DEMO_API_KEY, state_dir=state_dir, hooks=hooks, demo=True)
+        if pay_with == "card":
+            app = _with_card(DemoCard.settings(settings), state_dir, hooks, card)
+        else:
+            app = KioskApp(settings, api_key=DEMO_API_KEY, state_dir=state_dir, hooks=hooks, demo=True)
         with app:
             print(f"Headless demo: simulator at {simulator.base_url}, journal in {state_dir}")
             app.run()
@@ -197,6 +226,8 @@ def _screen_name(frame: Frame) -> str:
     if isinstance(view, MessageView):
         return view.kind.value
     name = type(view).__name__.removesuffix("View").lower()
+    if frame.tap is not None:  # "invoice-tap": "or tap your card"; then "invoice-tap-processing", ...
+        return f"{name}-tap" + ("" if frame.tap.stage.value == "offered" else f"-{frame.tap.stage.value}")
     return {"amountentry": "entry"}.get(name, name)
 
 
@@ -205,7 +236,7 @@ def main(args: argparse.Namespace) -> int:
     """``kiosk demo``."""
     settings = common.settings(args)
     if args.headless:
-        return run_headless(settings, args.out, size=args.window or (800, 480))
+        return run_headless(settings, args.out, size=args.window or (800, 480), pay_with=args.pay_with)
     try:
         return run_demo(settings, common.state_dir(args, demo=True), window=args.window)
     except DisplayError as exc:

@@ -26,12 +26,16 @@ def show(args: argparse.Namespace) -> int:
     from kiosk.store.views import sale_json, sale_text
 
     settings = common.settings(args)
+    from kiosk.store.taps import taps_of, taps_text
+
     with common.journal(args, read_only=True) as journal:
         record = journal.get(args.reference)
+        taps = taps_of(journal, args.reference)
     if record is None:
         print(f"kiosk: no sale has reference {args.reference}", file=sys.stderr)
         return 1
-    print(sale_json(record) if args.json else sale_text(record, shop_timezone(settings)))
+    print(sale_json(record) if args.json else sale_text(record, shop_timezone(settings)) + taps_text(
+        taps, shop_timezone(settings)))
     return 0
 
 

@@ -87,6 +87,16 @@ def provision(args: argparse.Namespace) -> int:
 
 
 def pos_console(args: argparse.Namespace) -> int:
+    if args.zvt:
+        from kiosk.inputs.zvt.console import run_zvt_console
+
+        if (args.port is None) == (args.tcp is None):
+            print("kiosk pos-console --zvt: give --port (serial) or --tcp HOST:PORT", file=sys.stderr)
+            return 2
+        return run_zvt_console(args.port, args.tcp, baudrate=args.baudrate)
     from kiosk.inputs.pos_console import run_console
 
+    if args.port is None or args.tcp is not None:
+        print("kiosk pos-console: give --port (--tcp needs --zvt)", file=sys.stderr)
+        return 2
     return run_console(args.port, pole=args.pole, baudrate=args.baudrate)

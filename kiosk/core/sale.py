@@ -119,6 +119,8 @@ class Sale:
     due: dict[Request, datetime] = field(default_factory=dict)
     """When each request should next be sent (absent: not wanted now)."""
     in_flight: set[Request] = field(default_factory=set)
+    tap_pinned_until: datetime | None = None
+    """A card tap may be paying the shown invoice until then: no fresh one replaces it (``kiosk.core.tap``)."""
 
     @property
     def opened_at(self) -> datetime:
@@ -165,6 +167,8 @@ class Sale:
         """Time to ask for the next invoice, so it arrives before the shown one must go."""
         if self.session_id is None or Request.CREATE_ATTEMPT in self.in_flight or self.doubt is not None:
             return False
+        if self.tap_pinned_until is not None and now < self.tap_pinned_until:
+            return False  # a card tap may be paying the shown invoice (kiosk.core.tap)
         if not self.invoice_fits(now, timing):
             return False
         until = self.shown_until(timing)

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from kiosk.core.model import sats_for
+from kiosk.core.tap_view import TapView
 
 
 class EntryError(enum.Enum):
@@ -172,3 +173,5 @@ class Frame:
 
     view: View
     status: ShopStatus = ShopStatus()
+    tap: TapView | None = None
+    """On the invoice screen with tap to pay: what the screen says about card taps."""

@@ -13,6 +13,8 @@ import logging
 
 import pygame
 
+from kiosk.core.tap_text import tap_line
+from kiosk.core.tap_view import TapStage
 from kiosk.core.text import Texts, format_countdown, format_decimal_typed, format_eur, format_sats, texts
 from kiosk.core.view import (
     AmountEntryView,
@@ -62,7 +64,7 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
     else:
         surface.fill(Palette.BG)
     if isinstance(view, InvoiceView):
-        return _invoice(surface, view, frame.status, t, assets, anim_s)
+        return _tap_hint(surface, view, frame, language, assets, _invoice(surface, view, frame.status, t, assets, anim_s))
     areas = frame_areas(surface.get_size())
     background = Palette.PAID_BG if isinstance(view, PaidView) else Palette.BG
     boxes = _status(surface, frame.status, areas.footer, t, assets, background)
@@ -85,7 +87,7 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
 
 def same_static(old: Frame, new: Frame) -> bool:
     """True when ``new`` differs from ``old`` only in what :func:`render_dynamic` repaints."""
-    if old.status != new.status or type(old.view) is not type(new.view):
+    if old.status != new.status or type(old.view) is not type(new.view) or old.tap != new.tap:
         return False
     a, b = old.view, new.view
     if isinstance(a, InvoiceView) and isinstance(b, InvoiceView):
@@ -338,3 +340,18 @@ def _message(surface: pygame.Surface, view: MessageView, area: pygame.Rect, t: T
         boxes.append(widgets.paragraph(surface, fonts, "detail", _printable(view.detail), extra, face=Face.MONO,
                                        max_px=_px(surface, 0.04), max_lines=3, color=Palette.MUTED))
     return boxes
+
+
+def _tap_hint(surface: pygame.Surface, view: InvoiceView, frame: Frame, language: str, assets: Assets,
+              boxes: list[Box]) -> list[Box]:
+    """With tap to pay: the invoice's hint line says what a card tap does now ("or tap your card", ...)."""
+    tap = frame.tap
+    if tap is None or (view.checking and tap.stage is TapStage.OFFERED):
+        return boxes
+    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size)
+    surface.fill(Palette.BG, layout.hint)
+    color = Palette.ACCENT if tap.stage in (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED) else Palette.TEXT
+    kept = [box for box in boxes if box.name not in ("hint", "spinner")]
+    kept.append(widgets.paragraph(surface, assets.fonts, "hint", tap_line(tap, language), layout.hint,
+                                  face=Face.SEMIBOLD, color=color, max_px=_px(surface, 0.05), max_lines=2))
+    return kept

@@ -18,6 +18,8 @@ Must override
     not block. A reader pays only the invoice offered last, and pins nothing by itself.
 
 May override
+    :meth:`PaymentReader.pinned`: the loop's answer when the reader asked it to pin an invoice for a
+    payment in flight. :meth:`PaymentReader.key`: keypad keys, while the reader takes them (a PIN).
     :attr:`PaymentReader.problem`: a short word for the shop's status indicator ("no reader", ...),
     None when fine. Changes are announced by posting :class:`kiosk.shell.messages.ReaderState`.
 
@@ -33,8 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-READERS: dict[str, str] = {}
-"""Reader name -> ``module:class`` (imported only when configured). None is built in yet."""
+READERS: dict[str, str] = {"nfc": "kiosk.inputs.boltcard.reader:BoltCardReader"}
+"""Reader name -> ``module:class`` (imported only when configured)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +48,7 @@ class OfferedInvoice:
     invoice: str
     amount_msat: int
     shown_until: datetime
+    amount_cents: int = 0
 
 
 class PaymentReader(abc.ABC):
@@ -68,6 +71,15 @@ class PaymentReader(abc.ABC):
     @abc.abstractmethod
     def offer(self, invoice: OfferedInvoice | None) -> None:
         """The invoice on screen now (None: none). Main thread; must not block."""
+
+    def pinned(self, invoice: str, refusal: str | None) -> None:
+        """The loop's answer to a ``TapUpdate(wants_pin=True)``: None when ``invoice`` is pinned, else why
+        not (a ``kiosk.core.tap.PinRefusal`` value). Main thread; must not block. Readers that pay
+        nothing by themselves need not override it."""
+
+    def key(self, key: str) -> bool:
+        """A keypad key while this reader wants keys (its PIN entry); True when taken. Main thread."""
+        return False
 
     @property
     def problem(self) -> str | None:

@@ -25,6 +25,10 @@ May override
     :attr:`TillProtocol.quiet_after_s` with :meth:`TillProtocol.on_quiet`: told when the till stopped
     writing for that long (pole emulation reads the settled screen there).
     :meth:`TillProtocol.reset`: the link was reopened; drop half-received input.
+    :meth:`TillProtocol.on_tick`: time passed (called once per loop iteration, at least once a
+    second); yield bytes to send unasked (ZVT's intermediate status, a resend).
+    :meth:`TillProtocol.message_bytes`: the bytes a queued message goes out as (default: the line and
+    CR LF; ZVT hands it to its terminal, which answers in its own protocol).
     :meth:`TillProtocol.invoice_message`, :meth:`TillProtocol.paid_message`,
     :meth:`TillProtocol.ended_message`: the message for each outcome, or None (the default) when this
     protocol cannot tell the till anything.
@@ -50,6 +54,7 @@ from kiosk.store.records import SaleRecord
 PROTOCOLS: dict[str, str] = {
     "line": "kiosk.inputs.pos_service:LineTill",
     "pole": "kiosk.inputs.pole:PoleTill",
+    "zvt": "kiosk.inputs.zvt.till:ZvtTill",
 }
 """``[pos] mode`` -> ``module:class`` of its protocol (imported only when that mode is used)."""
 
@@ -70,6 +75,14 @@ class SaleDesk(Protocol):
 
     def sale_state(self, reference: str | None) -> SaleRecord | None:
         """The journal's record of the current sale (None) or of ``reference``; None if there is none."""
+        ...
+
+    def last_paid(self) -> SaleRecord | None:
+        """The journal's most recently paid sale (a till asks for its last receipt again)."""
+        ...
+
+    def not_booked(self, reference: str, reason: str) -> None:
+        """The till was told of this payment but did not book it: note it for a manual booking or refund."""
         ...
 
 
@@ -107,6 +120,14 @@ class TillProtocol(abc.ABC):
 
     def reset(self) -> None:
         """The link was (re)opened: forget any half-received input."""
+
+    def on_tick(self, now: datetime) -> Iterator[bytes]:
+        """Time passed (``now``: the kiosk's clock); yield anything to send unasked."""
+        return iter(())
+
+    def message_bytes(self, line: str) -> bytes:
+        """What a queued message is written to the till as (b"": nothing right now)."""
+        return line.encode("ascii", "replace") + b"\r\n"
 
     @staticmethod
     def invoice_message(reference: str, sat: int, expires_at: datetime, *, tip_cents: int = 0) -> str | None:

@@ -183,6 +183,15 @@ class SimState:
                 self._save()
             return session.session_id
 
+    def invoice_session(self, invoice: str) -> tuple[str, int] | None:
+        """(session id, amount msat) of the attempt that issued ``invoice``; None if none did."""
+        with self._lock:
+            for session in self._sessions.values():
+                for attempt in session.attempts:
+                    if attempt.invoice == invoice and invoice:
+                        return session.session_id, attempt.amount_msat
+        return None
+
     def block_next_attempts(self, count: int) -> None:
         """The next ``count`` attempts come back blocked by compliance, without an invoice."""
         with self._lock:

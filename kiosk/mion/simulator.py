@@ -179,6 +179,17 @@ class MionSimulator:
         log.info("simulator: payment session %s paid", paid)
         return paid
 
+    def invoice_amount_msat(self, invoice: str) -> int | None:
+        """The amount of an invoice the simulator issued (None: not one of its invoices)."""
+        found = self._state.invoice_session(invoice)
+        return None if found is None else found[1]
+
+    def pay_invoice(self, invoice: str) -> None:
+        """Pay the session that issued ``invoice`` (the card service's payment); unknown ones are ignored."""
+        found = self._state.invoice_session(invoice)
+        if found is not None:
+            self.mark_paid(found[0])
+
     def fail_next(self, n: int, mode: str) -> None:
         """Make the next ``n`` API requests fail in ``mode`` (queued after failures already set)."""
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 1000:

@@ -21,6 +21,7 @@ from kiosk.config import PrinterSettings, ShopSettings
 from kiosk.core.model import sats_for
 from kiosk.core.text import format_eur, format_sats
 from kiosk.core.text_tips import rate_line
+from kiosk.store.bookings import NOT_BOOKED, is_not_booked
 from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings
     if copy == "merchant":
         items.append(ReceiptLine("", "left"))
         items += centred(texts["merchant_copy"], width, bold=True)
+        if is_not_booked(sale.detail):  # a ZVT till did not book it: book or refund by hand
+            items += centred(NOT_BOOKED.upper(), width, bold=True)
     return Receipt(width_chars=width, items=tuple(items))
 
 

@@ -30,6 +30,7 @@ from kiosk.outputs.receipt import (
     plain_lines,
     rule,
 )
+from kiosk.store.bookings import is_not_booked
 from kiosk.store.records import SaleRecord
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "first": "First sale",
         "last": "Last sale",
         "late": "of which paid late",
+        "not_booked": "not booked by the till",
         "expired": "Expired",
         "cancelled": "Cancelled",
         "other": "Blocked or failed",
@@ -65,6 +67,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "first": "Erster Verkauf",
         "last": "Letzter Verkauf",
         "late": "davon verspätet bezahlt",
+        "not_booked": "von der Kasse nicht gebucht",
         "expired": "Abgelaufen",
         "cancelled": "Abgebrochen",
         "other": "Gesperrt oder Fehler",
@@ -83,6 +86,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "first": "Ensimmäinen myynti",
         "last": "Viimeinen myynti",
         "late": "joista myöhässä maksettu",
+        "not_booked": "kassa ei kirjannut",
         "expired": "Vanhentuneet",
         "cancelled": "Peruutetut",
         "other": "Estetyt tai virheet",
@@ -114,6 +118,8 @@ class DayReport:
     made_at: datetime
     tips_cents: int = 0
     """The customers' tips within ``paid_cents`` (``[tips]``)."""
+    not_booked_count: int = 0
+    """Paid, but a ZVT till did not book them: to book by hand or refund (``kiosk.store.bookings``)."""
 
 
 class DayJournal(Protocol):
@@ -154,6 +160,7 @@ def compute_report(sales: Iterable[SaleRecord], day: date, *, tz: tzinfo | None 
         open_count=sum(1 for s in todays if not s.phase.is_final),
         made_at=made_at,
         tips_cents=sum(s.tip_cents for s in paid),
+        not_booked_count=sum(1 for s in paid if is_not_booked(s.detail)),
     )
 
 
@@ -185,6 +192,8 @@ def format_report(report: DayReport, lang: str, *, width: int = 32, shop_name: s
     ]
     if report.late_count:
         rows.append((f"  {t['late']}", str(report.late_count)))
+    if report.not_booked_count:
+        rows.append((f"  {t['not_booked']}", str(report.not_booked_count)))
     rows += [
         ("", ""),
         (t["expired"], str(report.expired_count)),

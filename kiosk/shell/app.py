@@ -69,9 +69,10 @@ class KioskApp:
         self.till: Till | None = None
         self.worker: MionWorker | None = None
         self._client: MionClient | None = None
-        self._readers = tuple(readers)
+        self._readers = tuple(readers) or self._configured_readers()
         self.metrics: KioskMetrics | None = None
         self.metrics_server: MetricsServer | None = None
+        self.loop.tap_min_left_s = settings.nfc.min_time_left_s
         self._api_key = api_key
         self._state_dir = state_dir
         self._stack = contextlib.ExitStack()
@@ -104,6 +105,8 @@ class KioskApp:
 
             self.till = Till(self.settings, self.journal, self.register, self.loop.apply, self.loop.post,
                              new_reference=self.loop.new_reference, clock=self.loop.now)
+            if self.devices.printer is not None:
+                self.till.wake_printer = self.devices.printer.wake
             self.till.start()
             stack.callback(self.till.stop)
         for reader in self._readers:
@@ -120,6 +123,14 @@ class KioskApp:
             follow(self.loop, self.metrics, printer=self.settings.printer.kind != "none")
         self._recover()  # before anything else can start a sale
         return self
+
+    def _configured_readers(self) -> tuple[PaymentReader, ...]:
+        """The payment readers the settings enable (tap to pay loads only when ``[nfc] enabled``)."""
+        if not self.settings.nfc.enabled:
+            return ()
+        from kiosk.inputs.boltcard.build import build_reader, journaling
+
+        return (build_reader(self.settings.nfc, self.loop.post, record=journaling(self.journal, self.hooks.clock)),)
 
     def _connect(self) -> MionClient:
         """The Mion client, built on its first use or by ``warm_up`` (it loads the HTTP stack)."""

@@ -47,7 +47,8 @@ from kiosk.inputs.keypad import key_for
 from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
 from kiosk.mion.worker import Hold
 from kiosk.shell.ledger import Ledger, SaleNotRecorded
-from kiosk.shell.messages import Message, PrinterState, ReaderState, TillBytes, TillLink, TillQuiet
+from kiosk.shell.messages import Message, PrinterState, ReaderState, TapUpdate, TillBytes, TillLink, TillQuiet
+from kiosk.shell.taps import Taps
 
 if TYPE_CHECKING:
     from kiosk.mion.worker import MionWorker
@@ -129,6 +130,9 @@ class Loop:
         self.printer_problem: str | None = None
         self.reader_problems: dict[str, str] = {}
         self._offered: OfferedInvoice | None = None
+        self.taps = Taps()
+        self.tap_min_left_s = 60.0
+        """A card tap pins the invoice only with this long left (``[nfc] min_time_left_s``)."""
         self._polls: list[fx.PollStatus] = []
         """Status polls decided in this turn, handed to the worker just before the loop sleeps, so that
         the worker thread does not wake only to wait for the main thread to let go of the interpreter
@@ -184,6 +188,8 @@ class Loop:
             self._drain()
             if self.parts is not None:
                 self.parts.ledger.retry(self.hooks.clock())
+                if self.parts.till is not None:
+                    self._tick_till(self.parts.till)
             self.feed(ev.Tick())
             self._tick_light()
             self.draw()
@@ -192,6 +198,13 @@ class Loop:
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
+
+    @staticmethod
+    def _tick_till(till: Till) -> None:
+        try:
+            till.tick()
+        except Exception:  # the till's clock work must not stop the loop
+            log.exception("the till's timers failed")
 
     def _send_requests(self) -> None:
         polls, self._polls = self._polls, []
@@ -245,6 +258,8 @@ class Loop:
             if self.hooks.on_key is not None and self.hooks.on_key(event):
                 return
             key = key_for(event)
+            if key is not None and self.parts is not None and Taps.key(key.value, self.parts.readers):
+                return  # a reader's PIN entry took it
             if key is not None:
                 self.feed(ev.KeyPressed(key=key))
 
@@ -283,6 +298,10 @@ class Loop:
                 else:
                     log.warning("payment reader %s: %s", name, problem)
                     self.reader_problems[name] = problem
+            case TapUpdate():
+                if self.parts is not None:
+                    self.taps.update(message, self.register, self.parts.readers, self.hooks.clock(),
+                                     self.tap_min_left_s)
             case (ev.KeyPressed() | ev.SaleRequested() | ev.CancelRequested() | ev.SessionCreated()
                   | ev.SessionLookedUp() | ev.AttemptCreated() | ev.StatusReceived() | ev.RequestFailed()
                   | ev.PoleUpdated() | ev.Recovered() | ev.Tick()):
@@ -309,7 +328,7 @@ class Loop:
             # The journal cannot be written: no new sale; a sale on screen still finishes (it is in the journal).
             view = MessageView(kind=MessageKind.OUT_OF_SERVICE, amount_cents=None,
                                detail=out_of_service_detail(ledger.payments_kept))
-        return Frame(view=view, status=status)
+        return Frame(view=view, status=status, tap=self.taps.view if isinstance(view, InvoiceView) else None)
 
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
@@ -328,9 +347,11 @@ class Loop:
         if isinstance(view, InvoiceView) and sale is not None and sale.session_id is not None and sale.attempt:
             offered = OfferedInvoice(reference=sale.reference, session_id=sale.session_id,
                                      invoice=sale.attempt.invoice, amount_msat=sale.attempt.amount_msat,
-                                     shown_until=sale.shown_until(self.register.timing) or sale.attempt.expires_at)
+                                     shown_until=sale.shown_until(self.register.timing) or sale.attempt.expires_at,
+                                     amount_cents=sale.amount_cents)
         if offered != self._offered:
             self._offered = offered
+            self.taps.offered(offered)
             for reader in self.parts.readers:
                 reader.offer(offered)
 

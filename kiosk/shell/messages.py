@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.core import events as ev
+from kiosk.core.tap_view import TapView
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,23 @@ class ReaderState:
     problem: str | None
 
 
-ShellMessage = TillBytes | TillQuiet | TillLink | PrinterState | ReaderState
+@dataclass(frozen=True, slots=True)
+class TapUpdate:
+    """A payment reader's card tap moved on (its own thread): ``tap`` is what the screen says.
+
+    ``wants_pin`` asks the loop to pin ``invoice`` of sale ``reference`` before the card's service is
+    called (``kiosk.core.tap``); the loop answers with ``PaymentReader.pinned``. ``released`` says the
+    tap ended without the service taking the invoice. Never a URL, a secret or a PIN digit.
+    """
+
+    reader: str
+    reference: str
+    invoice: str
+    tap: TapView
+    wants_pin: bool = False
+    released: bool = False
+
+
+ShellMessage = TillBytes | TillQuiet | TillLink | PrinterState | ReaderState | TapUpdate
 Message = ev.Event | ShellMessage
 """Anything on the loop's queue."""

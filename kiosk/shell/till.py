@@ -29,6 +29,7 @@ from kiosk.core.register import Register
 from kiosk.errors import SaleRefused, StoreError
 from kiosk.inputs.serial_link import SerialLink
 from kiosk.inputs.till_protocol import TillProtocol, protocol_class
+from kiosk.inputs.zvt.tcp_link import TcpLink
 from kiosk.shell.messages import Message, TillBytes, TillLink, TillQuiet
 from kiosk.store.journal import Journal
 from kiosk.store.records import SaleRecord
@@ -54,12 +55,20 @@ class Till:
         self._clock = clock
         self._new_reference = new_reference
         self._holding = False
+        self.wake_printer: Callable[[], None] | None = None
+        """Called when a slip was queued here (a payment the till did not book)."""
         self.protocol: TillProtocol = protocol(settings, self, post)
         quiet = protocol.quiet_after_s
-        self._link = SerialLink(settings.pos, on_data=lambda data: post(TillBytes(data)),
-                                on_connection=lambda connected: post(TillLink(connected)),
-                                on_idle=(lambda: post(TillQuiet())) if quiet is not None else None,
-                                idle_s=quiet or 0.25)
+        address = settings.zvt.address if settings.pos.mode == "zvt" else None
+        self._link: SerialLink | TcpLink
+        if address is not None:  # ZVT over TCP ([zvt] listen) instead of the serial port
+            self._link = TcpLink(address, on_data=lambda data: post(TillBytes(data)),
+                                 on_connection=lambda connected: post(TillLink(connected)))
+        else:
+            self._link = SerialLink(settings.pos, on_data=lambda data: post(TillBytes(data)),
+                                    on_connection=lambda connected: post(TillLink(connected)),
+                                    on_idle=(lambda: post(TillQuiet())) if quiet is not None else None,
+                                    idle_s=quiet or 0.25)
 
     @property
     def connected(self) -> bool:
@@ -89,6 +98,11 @@ class Till:
 
     def on_quiet(self) -> None:
         self.protocol.on_quiet()
+
+    def tick(self) -> None:
+        """Time passed: send what the protocol sends unasked (main thread, once per loop iteration)."""
+        for data in self.protocol.on_tick(self._clock()):
+            self._link.write(data)
 
     def on_link(self, connected: bool) -> None:
         log.info("till link %s", "connected" if connected else "disconnected")
@@ -139,6 +153,19 @@ class Till:
         return SaleRecord(reference=reference, amount_cents=held.amount_cents, source=held.source,
                           phase=Phase.CREATING_SESSION, created_at=now, updated_at=now)
 
+    def last_paid(self) -> SaleRecord | None:
+        return self._journal.last_paid()
+
+    def not_booked(self, reference: str, reason: str) -> None:
+        log.error("sale %s: paid, not booked by the till (%s); book or refund it by hand", reference, reason)
+        try:
+            noted = self._journal.note_not_booked(reference, reason, self._clock())
+        except StoreError as exc:
+            log.error("could not note that the till did not book sale %s: %s", reference, exc)
+            return
+        if noted and self.wake_printer is not None:
+            self.wake_printer()
+
     # --- events out -------------------------------------------------------------------------------------
 
     def flush(self) -> None:
@@ -147,7 +174,8 @@ class Till:
             return
         try:
             for message in self._journal.pending_till_messages():
-                if not self._link.write(message.line.encode("ascii", "replace") + b"\r\n"):
+                data = self.protocol.message_bytes(message.line)
+                if data and not self._link.write(data):
                     return
                 self._journal.mark_till_sent(message.message_id, self._clock())
         except StoreError as exc:

@@ -38,6 +38,7 @@ from typing import Self
 from kiosk.core.model import FINAL_PHASES, OPEN_PHASES, Attempt, Phase, SaleSource, SessionStatus
 from kiosk.errors import StoreError
 from kiosk.store import schema
+from kiosk.store.bookings import TillBookings
 from kiosk.store.outbox import Outboxes
 from kiosk.store.paths import ensure_state_dir, make_private, reading_uri
 from kiosk.store.records import SaleRecord, TillMessage
@@ -65,7 +66,7 @@ CACHE_KIB = 256
 __all__ = ["DuplicateReference", "Journal", "UnknownOutboxItem", "UnknownReference"]
 
 
-class Journal(Outboxes):
+class Journal(Outboxes, TillBookings):
     """The sales journal in one SQLite file (``":memory:"`` for tests). Open it before use.
 
     ``read_only=True`` is for reports (``kiosk history``, ``show``, ``report`` without ``--close``): it

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 
 from kiosk.core.model import Phase, sats_for
 from kiosk.core.text import format_eur, format_sats
+from kiosk.store.bookings import is_not_booked
 from kiosk.store.records import AttemptRecord, SaleRecord, StatusRecord
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,8 @@ def _status_line(status: StatusRecord, tz: tzinfo) -> str:
 
 def _status_word(sale: SaleRecord) -> str:
     word = sale.phase.value.replace("_", " ")
-    return f"{word} (late)" if sale.late else word
+    word = f"{word} (late)" if sale.late else word
+    return f"{word} (not booked by the till)" if is_not_booked(sale.detail) else word
 
 
 def _summary(sales: list[SaleRecord], lang: str) -> str:

@@ -68,7 +68,7 @@ def test_healthy_kiosk_passes_every_check(tmp_path: Path, sim: MionSimulator, sy
 
     checks = by_name(results)
     assert [r.name for r in results] == ["config", "api key", "mion", "clock", "display", "till port", "printer",
-                                         "gpio"]
+                                         "gpio", "nfc reader"]
     assert checks["config"].status == "ok"
     assert checks["api key"].status == "ok"
     assert checks["mion"].status == "ok" and "key accepted" in checks["mion"].detail
@@ -343,3 +343,10 @@ def test_no_screen_is_a_failure_not_sdls_offscreen_fallback(tmp_path: Path, sim:
     environ["XDG_RUNTIME_DIR"] = str(tmp_path)
     display = by_name(run_doctor(config, environ=environ, system=system))["display"]
     assert display.status == "fail" and "no screen found" in display.detail and display.hint
+
+
+def test_a_zvt_till_over_tcp_needs_no_serial_port(tmp_path: Path, sim: MionSimulator, system: SystemPaths) -> None:
+    extra = '[pos]\nenabled = true\nmode = "zvt"\n[zvt]\nlisten = "0.0.0.0:20007"\n'
+    config = write_config(tmp_path, sim.base_url, extra)
+    checks = by_name(run_doctor(config, environ=BASE_ENV, system=system))
+    assert checks["till port"].status == "skipped" and "0.0.0.0:20007" in checks["till port"].detail

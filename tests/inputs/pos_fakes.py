@@ -23,6 +23,8 @@ class FakeDesk:
         self.calls: list[str] = []
         self._counter = 0
         self.explode = False
+        self.unbooked: list[str] = []
+        """Payments the till did not book, as ``reference: why``."""
 
     def start_sale(self, amount_cents: int, reference: str | None) -> str:
         self.calls.append(f"start {amount_cents} {reference}")
@@ -60,6 +62,13 @@ class FakeDesk:
     def sale_state(self, reference: str | None) -> SaleRecord | None:
         target = reference or self.open_reference
         return None if target is None else self.records.get(target)
+
+    def last_paid(self) -> SaleRecord | None:
+        paid = [r for r in self.records.values() if r.phase is Phase.PAID]
+        return paid[-1] if paid else None
+
+    def not_booked(self, reference: str, reason: str) -> None:
+        self.unbooked.append(f"{reference}: {reason}")
 
     def mark_paid(self, reference: str) -> None:
         self.records[reference] = dataclasses.replace(

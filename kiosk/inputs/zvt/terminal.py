@@ -1,0 +1,362 @@
+"""The payment terminal's side of ZVT, on APDUs (sans I/O; the transport frames them).
+
+The till (ECR) is master: each of its commands gets an answer at once (``80 00 00``, or ``84 xx 00``
+refusing it), then the terminal, master until its Completion (``06 0F``) or Abort (``06 1E``), sends
+its own messages one at a time, each only after the till answered the one before (:attr:`outbox`).
+
+An authorization is one sale through the :class:`~kiosk.inputs.till_protocol.SaleDesk`. Its outcome
+reaches the terminal as the till message the journal queued with it (:func:`outcome_line`), so a
+payment is told once it is recorded. A paid status the till refuses or never answers, and a payment
+that lands after the till was told of a failure, is reported through ``not_booked``: "paid, not
+booked by the till".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kiosk import __version__
+from kiosk.config import Settings, shop_timezone
+from kiosk.core.model import Phase, SaleSource
+from kiosk.errors import SaleRefused
+from kiosk.inputs.till_protocol import SaleDesk
+from kiosk.inputs.zvt import status as st
+from kiosk.inputs.zvt.apdu import Apdu, ZvtError, bcd, from_bcd, llvar, parse_bmps
+
+log = logging.getLogger(__name__)
+
+ANSWER_WAIT_S = 30.0
+"""How long a message of ours waits for the till's answer (BMP 01's default) before it is given up."""
+RESEND_AFTER_S = 2.0
+"""The till answered ``84 9C`` (please wait) to a paid status: it is sent again after this."""
+MAX_RESENDS = 10
+T4_S = 180.0
+"""How long a till waits for the outcome after the terminal's answer or an intermediate status."""
+LOGGED_OFF_CONFIG = 0x86
+
+
+@dataclass(slots=True)
+class Out:
+    """A message of ours for the till, and what its answer decides."""
+
+    apdu: bytes
+    paid_reference: str | None = None
+    sent_at: datetime | None = None
+    resends: int = 0
+    resend_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Auth:
+    reference: str
+    amount_cents: int
+    started: datetime
+    wants_status: bool
+    with_currency: bool
+    last_status: datetime
+    till_deadline: datetime
+    """When the till stops waiting (T4 after our answer or its last acknowledged intermediate status)."""
+    cancel_asked: bool = False
+
+
+@dataclass(slots=True)
+class Totals:
+    count: int = 0
+    cents: int = 0
+
+
+def outcome_line(kind: str, reference: str, detail: str = "") -> str:
+    """The till message the journal queues for an outcome: ``ZVT <kind> <reference> [<detail>]``."""
+    return f"ZVT {kind} {reference} {detail}".rstrip()
+
+
+class Terminal:
+    def __init__(self, settings: Settings, desk: SaleDesk, *, now: Callable[[], datetime],
+                 not_booked: Callable[[str, str], None]) -> None:
+        self._settings = settings
+        self._zvt = settings.zvt
+        self._desk = desk
+        self._now = now
+        self._not_booked = not_booked
+        self._password = bcd(int(settings.zvt.password), 3)
+        self.config = LOGGED_OFF_CONFIG
+        self.with_currency = False
+        self.auth: Auth | None = None
+        self.outbox: deque[Out] = deque()
+        self.waiting: Out | None = None
+        self.last_booking: st.Booking | None = None
+        self.totals = Totals()
+        self._trace = int(now().timestamp()) % 100_000 * 10
+        self._commands: dict[tuple[int, int], Callable[[bytes], list[bytes]]] = {
+            (0x06, 0x00): self._register, (0x06, 0x02): self._log_off, (0x06, 0x01): self._authorize,
+            (0x06, 0xB0): self._abort, (0x05, 0x01): self._status_enquiry, (0x06, 0x50): self._end_of_day,
+            (0x06, 0x70): self._diagnosis, (0x06, 0x20): self._repeat_receipt,
+        }
+
+    # --- from the till ------------------------------------------------------------------------------
+
+    def handle(self, apdu: Apdu) -> list[bytes]:
+        """The APDUs to send for one APDU from the till: the answer first, then what may follow."""
+        if apdu.cls in (0x80, 0x84):
+            return self._answer(apdu)
+        command = self._commands.get(apdu.command)
+        if command is None:
+            log.info("ZVT command %02X %02X is not supported: function not possible", apdu.cls, apdu.instr)
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        try:
+            replies = command(apdu.data)
+        except ZvtError as exc:
+            log.info("ZVT command %02X %02X refused: %s", apdu.cls, apdu.instr, exc)
+            code = st.RC_NOT_POSSIBLE if "unknown BMP" in str(exc) else st.RC_PROTOCOL_ERROR
+            return [st.nak(code)]
+        return replies + self._send()
+
+    def _answer(self, apdu: Apdu) -> list[bytes]:
+        out = self.waiting
+        if out is None:
+            return []  # an answer to nothing (a repeat): nothing to decide
+        positive = apdu.cls == 0x80 or apdu.instr == 0x00
+        if (not positive and apdu.instr == st.RC_PLEASE_WAIT and out.paid_reference is not None
+                and out.resends < MAX_RESENDS):
+            out.resend_at = self._now() + timedelta(seconds=RESEND_AFTER_S)
+            return []
+        auth = self.auth
+        if positive and auth is not None and out.apdu[:2] == b"\x04\xff":  # the till waits T4 again
+            auth.till_deadline = self._now() + timedelta(seconds=T4_S)
+        if out.paid_reference is not None:
+            if positive:
+                log.info("ZVT: the till booked sale %s", out.paid_reference)
+            else:
+                self._not_booked(out.paid_reference, f"the till refused the paid status (84 {apdu.instr:02X})")
+        self.waiting = None
+        return self._send()
+
+    def _send(self) -> list[bytes]:
+        if self.waiting is not None or not self.outbox:
+            return []
+        out = self.waiting = self.outbox.popleft()
+        out.sent_at = self._now()
+        return [out.apdu]
+
+    def _queue(self, *apdus: bytes, paid_reference: str | None = None) -> None:
+        for i, apdu in enumerate(apdus):
+            self.outbox.append(Out(apdu, paid_reference if i == 0 else None))
+
+    def _password_ok(self, data: bytes) -> bool:
+        return data[:3] == self._password
+
+    # --- commands -------------------------------------------------------------------------------------
+
+    def _register(self, data: bytes) -> list[bytes]:
+        if len(data) < 4:
+            raise ZvtError("registration without password and config byte")
+        if not self._password_ok(data):
+            log.warning("ZVT registration refused: wrong password")
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        rest, currency = data[4:], None
+        if len(rest) >= 2 and rest[0] not in (0x03, 0x06):
+            currency, rest = from_bcd(rest[:2]), rest[2:]
+        parse_bmps(rest)
+        if currency is not None and currency != st.EUR:
+            log.warning("ZVT registration refused: currency %d is not EUR (978)", currency)
+            return [st.nak(st.RC_WRONG_CURRENCY)]
+        self.config, self.with_currency = data[3], currency is not None
+        log.info("ZVT till registered (config %02X)", self.config)
+        tail = b"\x49" + bcd(st.EUR, 2) if self.with_currency else b""
+        self._queue(st.completion(b"\x19\x00\x29" + bcd(int(self._zvt.terminal_id), 4) + tail))
+        return [st.ACK]
+
+    def _log_off(self, data: bytes) -> list[bytes]:
+        self.config, self.with_currency = LOGGED_OFF_CONFIG, False
+        return [st.ACK]
+
+    def _authorize(self, data: bytes) -> list[bytes]:
+        fields = parse_bmps(data)
+        if 0x04 not in fields:
+            log.info("ZVT authorization without an amount: function not possible")
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        if 0x49 in fields and from_bcd(fields[0x49]) != st.EUR:
+            return [st.nak(st.RC_WRONG_CURRENCY)]
+        amount = from_bcd(fields[0x04])
+        if self.auth is not None:
+            return [st.nak(st.RC_PLEASE_WAIT)]
+        try:
+            reference = self._desk.start_sale(amount, None)
+        except SaleRefused as refused:
+            log.info("ZVT authorization of %d cents refused: %s %s", amount, refused.code, refused.reason)
+            return [st.nak(self._refusal_code(refused.code, amount))]
+        now = self._now()
+        self.auth = Auth(reference, amount, now, bool(self.config & 0x08), self.with_currency or 0x49 in fields,
+                         now, now + timedelta(seconds=T4_S))
+        log.info("ZVT authorization of %d cents: sale %s", amount, reference)
+        if self.auth.wants_status:
+            self._queue(st.intermediate())
+        return [st.ACK]
+
+    def _refusal_code(self, code: str, amount: int) -> int:
+        if code == "AMOUNT_RANGE":
+            return st.RC_MAX_AMOUNT if amount > self._settings.sale.max_amount_cents else st.RC_AMOUNT_TOO_SMALL
+        return {"BUSY": st.RC_PLEASE_WAIT, "UNAVAILABLE": st.RC_NOT_READY}.get(code, st.RC_PROCESSING_ERROR)
+
+    def _abort(self, data: bytes) -> list[bytes]:
+        auth = self.auth
+        if any(out.paid_reference for out in [*([self.waiting] if self.waiting else []), *self.outbox]):
+            log.info("ZVT abort refused: the payment is done and its status is on its way")
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        if auth is None:
+            return [st.ACK]
+        try:
+            self._desk.cancel_sale(auth.reference)
+        except SaleRefused as refused:
+            log.info("ZVT abort of sale %s not possible: %s", auth.reference, refused.reason)
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        log.info("ZVT: the till aborted sale %s", auth.reference)
+        return [st.ACK]
+
+    def _status_enquiry(self, data: bytes) -> list[bytes]:
+        service = parse_bmps(data[3:]).get(0x03, b"\x00") if len(data) >= 3 else b"\x00"
+        state = st.RC_PLEASE_WAIT if self.auth is not None else 0x00
+        version = b"" if service[0] & 0x02 else llvar(f"kiosk {__version__}".encode("ascii", "replace"), 3)
+        self._queue(st.completion(version + bytes([state])))
+        return [st.ACK]
+
+    def _end_of_day(self, data: bytes) -> list[bytes]:
+        if not self._password_ok(data):
+            log.warning("ZVT end-of-day refused: wrong password")
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        if self.auth is not None:
+            return [st.nak(st.RC_PLEASE_WAIT)]
+        at = self._local_now()
+        totals, self.totals = self.totals, Totals()
+        log.info("ZVT end-of-day: %d payments, %d cents", totals.count, totals.cents)
+        self._queue(st.end_of_day_status(totals.cents, at), st.completion())
+        return [st.ACK]
+
+    def _diagnosis(self, data: bytes) -> list[bytes]:
+        self._queue(st.completion())
+        return [st.ACK]
+
+    def _repeat_receipt(self, data: bytes) -> list[bytes]:
+        if not self._password_ok(data):
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        booking = self.last_booking or self._journal_booking()
+        if booking is None:
+            return [st.nak(st.RC_NOT_POSSIBLE)]
+        self._queue(st.paid_status(booking), st.completion())
+        return [st.ACK]
+
+    # --- from the kiosk ---------------------------------------------------------------------------------
+
+    def outcome(self, line: str) -> list[bytes]:
+        """Act on a till message the journal queued (:func:`outcome_line`); the APDUs to send now."""
+        parts = line.split()
+        if len(parts) < 3 or parts[0] != "ZVT":
+            return []
+        kind, reference, rest = parts[1], parts[2], parts[3:]
+        auth = self.auth
+        mine = auth is not None and auth.reference == reference
+        why = "paid after the till was told the sale failed, or after a restart"
+        if auth is not None and mine and kind in ("PAID", "ENDED") and self._now() > auth.till_deadline:
+            self.auth = auth = None  # the till stopped waiting: it has aborted on its side
+            why = "paid after the till stopped waiting (T4)"
+            log.info("ZVT sale %s ended after the till stopped waiting; the till is not told", reference)
+        if kind == "PAID":
+            session = rest[0] if rest else "-"
+            if auth is None or not mine:
+                self._not_booked(reference, why)
+                return []
+            self.auth = None
+            booking = self._booking(auth, session)
+            self.last_booking = booking
+            self.totals.count += 1
+            self.totals.cents += auth.amount_cents
+            lines = [st.print_line(text, last=i == 6) for i, text in enumerate(st.slip_lines(booking))]
+            prints = lines if self.config & 0x82 == 0x82 else []
+            self._queue(st.paid_status(booking), *prints, st.completion(), paid_reference=reference)
+        elif kind == "ENDED" and auth is not None and mine:
+            self.auth = None
+            code = st.ENDED_CODES.get(Phase(rest[0]) if rest and rest[0] in _PHASES else Phase.ERROR,
+                                      st.RC_PROCESSING_ERROR)
+            self._queue(st.failed_status(code, auth.amount_cents), st.abort(code))
+        elif (kind == "SHOWN" and auth is not None and mine and auth.wants_status
+              and self.waiting is None and not self.outbox):  # else one is on its way already
+            auth.last_status = self._now()
+            self._queue(st.intermediate())
+        return self._send()
+
+    def _booking(self, auth: Auth, session: str) -> st.Booking:
+        self._trace += 1
+        return st.Booking(amount_cents=auth.amount_cents, trace=self._trace, receipt=self._trace,
+                          at=self._local_now(), terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
+                          session_id=session, reference=auth.reference, with_currency=auth.with_currency)
+
+    def _journal_booking(self) -> st.Booking | None:
+        """The last paid till sale as the journal holds it (after a restart the memory is empty)."""
+        record = self._desk.last_paid()
+        if record is None or record.source is not SaleSource.POS or record.paid_at is None:
+            return None
+        return st.Booking(amount_cents=record.amount_cents, trace=self._trace, receipt=self._trace,
+                          at=record.paid_at.astimezone(shop_timezone(self._settings)),
+                          terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
+                          session_id=record.session_id or "-", reference=record.reference,
+                          with_currency=self.with_currency)
+
+    def _local_now(self) -> datetime:
+        return self._now().astimezone(shop_timezone(self._settings))
+
+    def tick(self) -> list[bytes]:
+        """Time passed: intermediate status, the bound for a till without it, resends and give-ups."""
+        now = self._now()
+        out = self.waiting
+        if out is not None and out.resend_at is not None and now >= out.resend_at:
+            out.resend_at, out.resends, out.sent_at = None, out.resends + 1, now
+            return [out.apdu]
+        if out is not None and out.resend_at is None and out.sent_at is not None \
+                and (now - out.sent_at).total_seconds() >= ANSWER_WAIT_S:
+            if out.paid_reference is not None:
+                self._not_booked(out.paid_reference, "the till never answered the paid status")
+            self.waiting = None
+            return self._send()
+        auth = self.auth
+        if auth is None:
+            return []
+        if not auth.cancel_asked and self._till_gives_up(auth, now):
+            auth.cancel_asked = True
+            try:
+                self._desk.cancel_sale(auth.reference)
+            except SaleRefused as refused:
+                log.info("ZVT sale %s could not be cancelled: %s", auth.reference, refused.reason)
+            return []
+        due = (now - auth.last_status).total_seconds() >= self._zvt.status_interval_s
+        if auth.wants_status and due and out is None and not self.outbox:
+            auth.last_status = now
+            self._queue(st.intermediate())
+            return self._send()
+        return []
+
+    def _till_gives_up(self, auth: Auth, now: datetime) -> bool:
+        """The sale must end now, or the till stops waiting before it hears the outcome."""
+        if not auth.wants_status and (now - auth.started).total_seconds() >= self._zvt.max_wait_s:
+            log.info("ZVT sale %s: the till waits no longer than %.0f s; cancelling it", auth.reference,
+                     self._zvt.max_wait_s)
+            return True
+        if now >= auth.till_deadline:
+            log.info("ZVT sale %s: the till stopped answering and no longer waits; cancelling it", auth.reference)
+            return True
+        return False
+
+    def reset(self) -> None:
+        """The link was reopened: messages of ours in flight are lost."""
+        for out in ([self.waiting] if self.waiting else []) + list(self.outbox):
+            if out.paid_reference is not None:
+                self._not_booked(out.paid_reference, "the till's link dropped before it booked the payment")
+        self.waiting = None
+        self.outbox.clear()
+
+
+_PHASES = {p.value for p in Phase}
+
