@@ -3,7 +3,8 @@
 The fresh invoice comes the way every refresh comes: a ``CreateAttempt`` for the same session, whose
 answer the register swaps in with a new countdown (``Register._on_attempt``). It is granted only when
 the register would ask for a new invoice anyway (``Sale.invoice_fits``: more than ``refresh_margin_s``
-plus ``min_attempt_s`` of the session left), when no invoice is already on its way, and when the shown
+plus ``min_attempt_s`` of the session left), when no invoice is already on its way and no card tap may be
+paying the shown one (``Sale.tap_pinned_until``), and when the shown
 one is not itself fresh (received ``min_attempt_s`` ago or more), so a held-down key cannot flood Mion
 with attempts. A refused press changes nothing.
 """
@@ -28,6 +29,8 @@ def more_time_refusal(sale: Sale, now: datetime, timing: Timing) -> str | None:
         return "no invoice is on screen"
     if Request.CREATE_ATTEMPT in sale.in_flight:
         return "a fresh invoice is already on its way"
+    if sale.tap_pinned_until is not None and now < sale.tap_pinned_until:
+        return "a card tap may be paying the invoice on screen"
     if not sale.invoice_fits(now, timing):
         return "too little of the session is left for a fresh invoice"
     received = sale.attempt_received_at

@@ -86,3 +86,12 @@ def test_the_screen_offers_more_time_only_late_in_the_countdown() -> None:
     assert isinstance(late, InvoiceView) and late.more_time_hint
     edge = reg.view(shown_until - timedelta(seconds=HINT_BELOW_S))
     assert isinstance(edge, InvoiceView) and not edge.more_time_hint
+
+
+def test_no_more_time_while_a_card_tap_may_be_paying_the_invoice_on_screen() -> None:
+    reg = showing()
+    sale = reg.sale
+    assert sale is not None
+    sale.tap_pinned_until = at(70)
+    assert enter(reg, at(69.9)) == []
+    assert [type(e) for e in enter(reg, at(70))] == [fx.CreateAttempt]
