@@ -32,6 +32,7 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.register import Register
+from kiosk.core.tap_view import TapStage
 from kiosk.core.view import (
     CheckingView,
     Frame,
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TAP_BUSY = (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED)
+"""Tap stages during which Enter does not ask for more time (``kiosk.core.more_time``)."""
 MAX_WAIT_S = 1.0
 HOLD_S = 5.0
 """Longest a status poll of the invoice on screen is held while Mion's answer stays the same: the
@@ -263,6 +266,8 @@ class Loop:
             key = key_for(event)
             if key is not None and self.parts is not None and Taps.key(key.value, self.parts.readers):
                 return  # a reader's PIN entry took it
+            if key is ev.Key.ENTER and self.taps.view is not None and self.taps.view.stage in TAP_BUSY:
+                return  # no "more time" (a fresh invoice) while a card is paying the one on screen
             if key is not None:
                 self.feed(ev.KeyPressed(key=key))
 
@@ -336,6 +341,8 @@ class Loop:
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
         self._offer(frame)
+        if self.parts is not None:
+            self.parts.devices.announce(frame.view)  # cues and spoken words (kiosk.shell.announce)
         if self.window.show(frame) and self.hooks.on_frame is not None:
             self.hooks.on_frame(frame, self.window)
 

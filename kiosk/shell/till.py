@@ -24,7 +24,7 @@ from datetime import datetime
 from kiosk.config import Settings
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
-from kiosk.core.model import SaleSource
+from kiosk.core.model import Phase, SaleSource
 from kiosk.core.register import Register
 from kiosk.errors import SaleRefused, StoreError
 from kiosk.inputs.serial_link import SerialLink
@@ -140,7 +140,18 @@ class Till:
 
     def sale_state(self, reference: str | None) -> SaleRecord | None:
         reference = reference or self._register.open_reference
-        return None if reference is None else self._journal.get(reference)
+        if reference is None:
+            return None
+        return self._journal.get(reference) or self._waiting_for_tip(reference)
+
+    def _waiting_for_tip(self, reference: str) -> SaleRecord | None:
+        """A sale the customer is choosing a tip for is not journaled yet: the till hears it is preparing."""
+        held = self._register.tips.pending
+        if held is None or held.reference != reference:
+            return None
+        now = self._clock()
+        return SaleRecord(reference=reference, amount_cents=held.amount_cents, source=held.source,
+                          phase=Phase.CREATING_SESSION, created_at=now, updated_at=now)
 
     def last_paid(self) -> SaleRecord | None:
         return self._journal.last_paid()

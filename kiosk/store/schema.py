@@ -127,7 +127,12 @@ _V3 = (
     "ALTER TABLE print_job ADD COLUMN started INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+_V4 = (
+    # The customer's tip (``[tips]``), in cents, as part of ``amount_cents`` (which stays what was charged).
+    "ALTER TABLE sale ADD COLUMN tip_cents INTEGER NOT NULL DEFAULT 0 CHECK (tip_cents >= 0)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)
@@ -198,7 +203,7 @@ def maybe_from_us(value: int | None) -> datetime | None:
 
 SALE_COLUMNS = (
     "id, reference, amount_cents, source, phase, created_us, updated_us, session_id, paid_at_us, "
-    "amount_msat, detail, late, receipt_printed_us, till_notified_us"
+    "amount_msat, detail, late, receipt_printed_us, till_notified_us, tip_cents"
 )
 """The ``sale`` columns in the order :func:`sale_from_row` expects."""
 
@@ -208,7 +213,7 @@ def sale_from_row(
 ) -> SaleRecord:
     """A :class:`SaleRecord` from a ``SELECT {SALE_COLUMNS}`` row and its child records."""
     (_, reference, amount_cents, source, phase, created_us, updated_us, session_id, paid_at_us,
-     amount_msat, detail, late, printed_us, notified_us) = row
+     amount_msat, detail, late, printed_us, notified_us, tip_cents) = row
     return SaleRecord(
         reference=str(reference),
         amount_cents=_int(amount_cents),
@@ -225,6 +230,7 @@ def sale_from_row(
         till_notified_at=maybe_from_us(_opt_int(notified_us)),
         attempts=attempts,
         statuses=statuses,
+        tip_cents=_int(tip_cents),
     )
 
 
