@@ -75,9 +75,9 @@ def test_a_paid_sale_blinks_then_lights_then_goes_dark_and_prints_one_receipt(
         _type_amount(app, "12.5")
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
         pin.clear_states()
-        _run_for(app, 1.3)  # a 0.5 s on / 0.5 s off blink toggles at least twice in 1.3 s
+        _run_for(app, 1.6)  # a second on, a second off, each change within 0.5 s: at least one change in 1.6 s
         blink = _changes(pin)
-        assert len(blink) >= 3 and True in blink and False in blink
+        assert len(blink) >= 2 and True in blink and False in blink  # (its timing: tests/outputs/test_light.py)
 
         sale = app.register.sale
         assert sale is not None and sale.session_id is not None
