@@ -130,6 +130,9 @@ class RecoveredSale:
     ended: bool = False
     """It ended unpaid (cancelled, expired) after its invoice was shown, and its late-payment grace
     has not run out: it is only watched, never put back on screen."""
+    tap_pinned_until: datetime | None = None
+    """A card service was handed its invoice before the restart and may pay it until then: the
+    recovered sale keeps that invoice (``Sale.tap_pinned_until``; journaled with the tap)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

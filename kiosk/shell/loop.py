@@ -346,7 +346,8 @@ class Loop:
             offered = OfferedInvoice(reference=sale.reference, session_id=sale.session_id,
                                      invoice=sale.attempt.invoice, amount_msat=sale.attempt.amount_msat,
                                      shown_until=sale.shown_until(self.register.timing) or sale.attempt.expires_at,
-                                     amount_cents=sale.amount_cents)
+                                     amount_cents=sale.amount_cents,
+                                     pay_until=min(sale.attempt.expires_at, sale.session_expires_at))
         if offered != self._offered:
             self._offered = offered
             self.taps.offered(offered)
