@@ -321,7 +321,8 @@ class Loop:
     def frame(self, now: datetime) -> Frame:
         till = self.parts.till if self.parts is not None else None
         status = ShopStatus(mion_reachable=self.mion_reachable, till_connected=None if till is None else till.connected,
-                            printer_problem=self.printer_problem, demo=self.demo)
+                            printer_problem=self.printer_problem, demo=self.demo,
+                            reader_problem=", ".join(self.reader_problems[n] for n in sorted(self.reader_problems)) or None)
         view = self.register.view(now)
         ledger = self.parts.ledger if self.parts is not None else None
         if ledger is not None and ledger.out_of_service and not isinstance(view, SALE_IN_PROGRESS):
