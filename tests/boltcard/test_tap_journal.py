@@ -12,9 +12,15 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.core.model import SaleSource
+from kiosk.core.tap_view import TapStage
+from kiosk.errors import StoreError
+from kiosk.inputs.boltcard.reader import TapRecord
+from kiosk.mion.simulator import MionSimulator
 from kiosk.store.journal import Journal
 from kiosk.store.taps import SENT, TapRow, pins_of, record_tap, taps_of
+from tests.boltcard.tap_helpers import tap_kiosk
 from tests.clocks import T0
+from tests.helpers import drive
 
 REF = "K1-20261128-0001-3F9A"
 PIN_END = T0 + timedelta(seconds=120)
@@ -78,3 +84,23 @@ def test_kiosk_show_json_lists_the_taps(journal: Journal, tmp_path: Path,
     assert json.loads(out)["taps"] == [{"at": T0.isoformat(), "outcome": "failed", "host": "card.example",
                                         "reason": "service: Invalid PIN", "amount_msat": 7_500_000,
                                         "pinned_until": None}]
+
+
+def test_a_tap_that_cannot_be_journaled_as_sent_is_not_sent(simulator: MionSimulator, tmp_path: Path) -> None:
+    with tap_kiosk(simulator, tmp_path) as rig:
+        journaling = rig.reader.record
+        assert journaling is not None
+
+        def full_disk(tap: TapRecord) -> None:
+            if tap.outcome == SENT:
+                raise StoreError("cannot record a card tap: disk I/O error")
+            journaling(tap)
+
+        rig.reader.record = full_disk
+        rig.charge("42")
+        rig.tap()
+        sale = rig.app.register.sale
+        assert sale is not None
+        drive(rig.app, lambda a: rig.stage() is TapStage.FAILED and sale.tap_pinned_until is None)  # released
+        assert "/card" in rig.service.calls and "/callback" not in rig.service.calls
+        assert [(t.outcome, t.pinned_until) for t in taps_of(rig.app.journal, sale.reference)] == [("failed", None)]
