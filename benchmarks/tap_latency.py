@@ -5,7 +5,11 @@
    checked, the callback answered). The card service and Mion are simulators on loopback, so this is
    the kiosk's own share; a real service adds its network time and its routing.
 2. Tap to paid screen: the same, until Mion's paidAt is polled and the paid screen drawn (bounded by
-   the poll interval, as for a wallet's payment).
+   the poll interval, as for a wallet's payment). The held status poll (``kiosk.mion.worker.Hold``)
+   asks Mion every poll interval and hands the change on at once. Here the card is tapped as soon as
+   the invoice shows, in step with the poll that started with it, so the simulated service's payment
+   lands just after an ask: this is the worst case, one whole interval; a tap at a random moment
+   waits half of one on average.
 
 Run: .venv/bin/python benchmarks/tap_latency.py [--sales 20] [--poll 0.5]
 """

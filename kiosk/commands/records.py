@@ -26,7 +26,7 @@ def show(args: argparse.Namespace) -> int:
     from kiosk.store.views import sale_json, sale_text
 
     settings = common.settings(args)
-    from kiosk.store.taps import taps_of, taps_text
+    from kiosk.store.taps import taps_json, taps_of, taps_text
 
     with common.journal(args, read_only=True) as journal:
         record = journal.get(args.reference)
@@ -34,7 +34,7 @@ def show(args: argparse.Namespace) -> int:
     if record is None:
         print(f"kiosk: no sale has reference {args.reference}", file=sys.stderr)
         return 1
-    print(sale_json(record) if args.json else sale_text(record, shop_timezone(settings)) + taps_text(
+    print(sale_json(record, taps_json(taps)) if args.json else sale_text(record, shop_timezone(settings)) + taps_text(
         taps, shop_timezone(settings)))
     return 0
 

@@ -135,6 +135,9 @@ class RecoveredSale:
     has not run out: it is only watched, never put back on screen."""
     tip_cents: int = 0
     """The customer's tip within ``amount_cents``, shown again with the invoice."""
+    tap_pinned_until: datetime | None = None
+    """A card service was handed its invoice before the restart and may pay it until then: the
+    recovered sale keeps that invoice (``Sale.tap_pinned_until``; journaled with the tap)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,9 @@ for every fresh invoice); one that never showed an invoice and has less left end
 Mion is being asked ends the same way, on the register's next tick). Older ones with a session are
 watched until their truth is known; older ones without a session never showed an invoice (the session
 is journaled before the attempt is asked for), so nobody can have paid them and they end at once.
-Ended sales still inside their late-payment grace are watched again.
+Ended sales still inside their late-payment grace are watched again. A sale whose invoice a card
+service was handed (``RecoveredSale.tap_pinned_until``, from the journal's card taps) keeps that pin:
+no fresh invoice replaces the one the service may still pay until it has certainly expired.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def plan_recovery(event: ev.Recovered, timing: Timing, now: datetime) -> Recover
                     started_at=now, session_expires_at=expires_at, create_sent_at=found.created_at,
                     session_id=found.session_id, attempt=found.last_attempt,
                     ever_shown=found.last_attempt is not None, recovered=True,
-                    attempt_received_at=now if found.last_attempt is not None else None, tip_cents=found.tip_cents)
+                    attempt_received_at=now if found.last_attempt is not None else None, tip_cents=found.tip_cents,
+                    tap_pinned_until=found.tap_pinned_until if found.last_attempt is not None else None)
         if index == 0:
             plan.resume = sale
             plan.resume_phase = _resume(sale, now, timing)

@@ -129,6 +129,7 @@ class Texts:
     status_mion: str
     status_till: str
     status_printer: str
+    status_reader: str
     status_demo: str
 
 
@@ -172,6 +173,7 @@ EN = Texts(
     status_mion="Mion offline",
     status_till="Till offline",
     status_printer="Printer: {problem}",
+    status_reader="Card reader: {problem}",
     status_demo="DEMO",
 )
 
@@ -216,6 +218,7 @@ DE = Texts(
     status_mion="Mion offline",
     status_till="Kasse getrennt",
     status_printer="Drucker: {problem}",
+    status_reader="Kartenleser: {problem}",
     status_demo="DEMO",
 )
 
@@ -258,6 +261,7 @@ FI = Texts(
     status_mion="Mion ei yhteyttä",
     status_till="Kassa irti",
     status_printer="Tulostin: {problem}",
+    status_reader="Kortinlukija: {problem}",
     status_demo="DEMO",
 )
 

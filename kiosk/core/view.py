@@ -50,6 +50,8 @@ class ShopStatus:
     till_connected: bool | None = None
     printer_problem: str | None = None
     """Short technical word such as 'paper out' or 'offline'; None when fine or not in use."""
+    reader_problem: str | None = None
+    """A payment (card) reader's problem, such as 'no reader' or 'pyscard missing'; None when fine or not in use."""
     demo: bool = False
 
 

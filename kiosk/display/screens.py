@@ -143,6 +143,8 @@ def _status(surface: pygame.Surface, status: ShopStatus, footer: pygame.Rect, t:
         problems.append(t.status_till)
     if status.printer_problem:
         problems.append(t.status_printer.format(problem=status.printer_problem))
+    if status.reader_problem:
+        problems.append(t.status_reader.format(problem=status.reader_problem))
     boxes: list[Box] = []
     demo_slot, problem_slot = columns(footer, [0.22, 0.78], gap=footer.height)
     if status.demo:

@@ -49,6 +49,8 @@ class OfferedInvoice:
     amount_msat: int
     shown_until: datetime
     amount_cents: int = 0
+    pay_until: datetime | None = None
+    """The last moment it can be paid: it expires or its session ends (None: ``shown_until``)."""
 
 
 class PaymentReader(abc.ABC):

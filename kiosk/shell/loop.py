@@ -46,9 +46,9 @@ from kiosk.display.window import Window
 from kiosk.errors import IllegalTransition, KioskError, SaleRefused, StoreError
 from kiosk.inputs.keypad import key_for
 from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
-from kiosk.mion.worker import Hold
 from kiosk.shell.ledger import Ledger, SaleNotRecorded
 from kiosk.shell.messages import Message, PrinterState, ReaderState, TapUpdate, TillBytes, TillLink, TillQuiet
+from kiosk.shell.polls import hold_for
 from kiosk.shell.taps import Taps
 
 if TYPE_CHECKING:
@@ -62,9 +62,6 @@ log = logging.getLogger(__name__)
 TAP_BUSY = (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED)
 """Tap stages during which Enter does not ask for more time (``kiosk.core.more_time``)."""
 MAX_WAIT_S = 1.0
-HOLD_S = 5.0
-"""Longest a status poll of the invoice on screen is held while Mion's answer stays the same: the
-register hears "still open" at least this often (``kiosk.mion.worker.Hold``)."""
 """Longest the loop sleeps without looking at the clock (also bounds the watchdog interval)."""
 KEY_POLL_S = 0.04
 """How often keys are looked for while nothing else happens, when nothing wakes the loop for a key.
@@ -214,20 +211,8 @@ class Loop:
         if polls:
             assert self.parts is not None
             for poll in polls:
-                self.parts.worker.submit(poll, self._hold_for(poll))
-
-    def _hold_for(self, poll: fx.PollStatus) -> Hold | None:
-        """Hold the poll of the invoice on screen until Mion says something new (``kiosk.mion.worker``),
-        never past the session's end, when the register wants to hear Mion's last word, and only once
-        Mion has answered this sale without a failure since: "reachable again" is news too."""
-        sale = self.register.sale
-        if sale is None or sale.reference != poll.reference or self.register.phase is not Phase.AWAITING_PAYMENT:
-            return None
-        if sale.failures or sale.last_status is None or not self.mion_reachable:
-            return None  # after a failure (or before a first answer) the register wants the next answer at once
-        every_s = self.register.timing.poll_interval_s
-        at_most_s = min(HOLD_S, (sale.session_expires_at - self.hooks.clock()).total_seconds())
-        return Hold(every_s=every_s, at_most_s=at_most_s) if at_most_s >= 2 * every_s else None
+                self.parts.worker.submit(poll, hold_for(poll, self.register, self.hooks.clock(),
+                                                        self.mion_reachable))
 
     def _tick_light(self) -> None:
         light = self.parts.devices.light if self.parts is not None else None
@@ -329,7 +314,8 @@ class Loop:
     def frame(self, now: datetime) -> Frame:
         till = self.parts.till if self.parts is not None else None
         status = ShopStatus(mion_reachable=self.mion_reachable, till_connected=None if till is None else till.connected,
-                            printer_problem=self.printer_problem, demo=self.demo)
+                            printer_problem=self.printer_problem, demo=self.demo,
+                            reader_problem=", ".join(self.reader_problems[n] for n in sorted(self.reader_problems)) or None)
         view = self.register.view(now)
         ledger = self.parts.ledger if self.parts is not None else None
         if ledger is not None and ledger.out_of_service and not isinstance(view, SALE_IN_PROGRESS):
@@ -356,7 +342,8 @@ class Loop:
             offered = OfferedInvoice(reference=sale.reference, session_id=sale.session_id,
                                      invoice=sale.attempt.invoice, amount_msat=sale.attempt.amount_msat,
                                      shown_until=sale.shown_until(self.register.timing) or sale.attempt.expires_at,
-                                     amount_cents=sale.amount_cents)
+                                     amount_cents=sale.amount_cents,
+                                     pay_until=min(sale.attempt.expires_at, sale.session_expires_at))
         if offered != self._offered:
             self._offered = offered
             self.taps.offered(offered)

@@ -7,12 +7,14 @@ sales with Mion, so both agree on what is still open and which ended sales may y
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 from kiosk.core import events as ev
 from kiosk.core.model import Attempt, Phase
 from kiosk.store.journal import Journal
 from kiosk.store.records import SaleRecord
+from kiosk.store.taps import pins_of
 
 
 def recoverable_sales(unfinished: list[SaleRecord], recent: list[SaleRecord]) -> tuple[ev.RecoveredSale, ...]:
@@ -33,7 +35,10 @@ def read_recoverable(journal: Journal, now: datetime, *, session_lifetime_s: flo
     """:func:`recoverable_sales` from the journal's records."""
     window = timedelta(seconds=session_lifetime_s + late_grace_s)
     recent = journal.sales_between(now - window, now + timedelta(seconds=1))
-    return recoverable_sales(journal.unfinished(), recent)
+    found = recoverable_sales(journal.unfinished(), recent)
+    pins = pins_of(journal, [sale.reference for sale in found])
+    return tuple(dataclasses.replace(sale, tap_pinned_until=pins[sale.reference]) if sale.reference in pins else sale
+                 for sale in found)
 
 
 def last_attempt(record: SaleRecord) -> Attempt | None:

@@ -116,14 +116,17 @@ def history_json(records: Iterable[SaleRecord]) -> str:
     return json.dumps([_summary_dict(r) for r in records], indent=2, ensure_ascii=False) + "\n"
 
 
-def sale_json(record: SaleRecord) -> str:
-    """One JSON object with everything the journal knows about the sale."""
+def sale_json(record: SaleRecord, taps: list[dict[str, object]] | None = None) -> str:
+    """One JSON object with everything the journal knows about the sale (``taps``: its card taps,
+    ``kiosk.store.taps.taps_json``)."""
     data = _summary_dict(record)
     data["attempts"] = [{"invoice": a.invoice, "amount_msat": a.amount_msat, "amount_sat": sats_for(a.amount_msat),
                          "expires_at": _iso(a.expires_at), "created_at": _iso(a.created_at)}
                         for a in record.attempts]
     data["statuses"] = [{"status": s.status, "paid_at": _iso(s.paid_at), "seen_at": _iso(s.seen_at)}
                         for s in record.statuses]
+    if taps is not None:
+        data["taps"] = taps
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -110,6 +110,7 @@ def test_a_missing_pyscard_shows_on_the_indicator_and_the_kiosk_still_sells(
     holder.append(app)
     with app:
         drive(app, lambda a: a.loop.reader_problems == {"nfc": "pyscard missing"})
+        assert app.frame(app.now()).status.reader_problem == "pyscard missing"  # on the shop's indicator
         for key in ("5", "enter"):
             app.feed(ev.KeyPressed(key=ev.Key(key)))
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))

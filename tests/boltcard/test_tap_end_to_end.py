@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from pathlib import Path
 
 import pygame
 import pytest
 
+from kiosk.cli import main
 from kiosk.core import events as ev
 from kiosk.core.events import Request
 from kiosk.core.tap_text import tap_line
@@ -35,8 +37,9 @@ def test_a_tap_pays_the_invoice_on_screen_and_only_mions_paid_at_shows_paid(
         journaled = taps_of(rig.app.journal, sale.reference)
     assert [(t.outcome, t.host, t.reason) for t in journaled] == [("initiated", "127.0.0.1", None)]
     assert "Card taps (1):" in taps_text(journaled, UTC) and "initiated via 127.0.0.1" in taps_text(journaled, UTC)
-    assert [r.outcome for r in rig.records] == ["initiated"]
-    assert rig.records[0].host == "127.0.0.1" and rig.service.payments == 1
+    assert [r.outcome for r in rig.records] == ["sent", "initiated"]  # sent (with the pin) before the callback
+    assert rig.records[0].pinned_until is not None and journaled[0].pinned_until == rig.records[0].pinned_until
+    assert rig.records[1].settles and rig.records[0].host == "127.0.0.1" and rig.service.payments == 1
 
 
 def test_an_ok_that_never_pays_leaves_the_sale_open_with_its_qr(simulator: MionSimulator, tmp_path: Path) -> None:
@@ -65,6 +68,8 @@ def test_a_service_reason_is_shown_after_a_translated_phrase_and_the_sale_goes_o
         sale = rig.app.register.sale
         drive(rig.app, lambda a: sale is not None and sale.tap_pinned_until is None)  # released
         assert rig.records[-1].reason == "service: Card is disabled."
+        assert sale is not None  # the refusal settled the tap's sent row and cleared its journaled pin
+        assert [(r.outcome, r.pinned_until) for r in taps_of(rig.app.journal, sale.reference)] == [("failed", None)]
         rig.service.callback_error = None
         rig.tap()  # after a failure a new tap is welcome
         drive(rig.app, paid)
@@ -130,7 +135,8 @@ def press(app, key: int, unicode: str = "") -> None:  # type: ignore[no-untyped-
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, unicode=unicode, mod=0))
 
 
-def test_the_pin_typed_on_the_keypad_pays(simulator: MionSimulator, tmp_path: Path) -> None:
+def test_the_pin_typed_on_the_keypad_pays_and_kiosk_show_tells_no_secret(
+        simulator: MionSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with tap_kiosk(simulator, tmp_path, pin="1234", pin_limit_msat=1) as rig:
         rig.charge("42")
         rig.tap()
@@ -143,6 +149,13 @@ def test_the_pin_typed_on_the_keypad_pays(simulator: MionSimulator, tmp_path: Pa
         assert tap_view is not None and tap_view.stage is TapStage.PIN
         assert rig.reader.key("enter")
         drive(rig.app, paid)
+        sale = rig.app.register.sale
+        assert sale is not None
+        assert main(["--state-dir", str(tmp_path), "show", sale.reference, "--json"]) == 0
+        shown = capsys.readouterr().out
+        secrets = ["1234", "p=", "c=", "lnurl", "callback", *rig.service._k1]
+        assert len(secrets) > 5 and not [s for s in secrets if s in shown.lower()]  # no PIN, card link or k1
+    assert [t["outcome"] for t in json.loads(shown)["taps"]] == ["initiated"]
     assert "1234" not in repr(rig.records)
 
 

@@ -18,7 +18,7 @@ from kiosk.core.model import SessionStatus
 from kiosk.core.view import InvoiceView, PaidView
 from kiosk.mion.simulator import MionSimulator
 from kiosk.mion.worker import Hold, MionEffect
-from kiosk.shell import loop as loop_module
+from kiosk.shell import polls as polls_module
 from kiosk.shell.app import KioskApp
 from kiosk.shell.loop import MAX_WAIT_S
 from kiosk.shell.messages import Message
@@ -57,7 +57,7 @@ def show_invoice(app: KioskApp) -> None:
 
 def test_a_poll_is_handed_to_the_worker_only_when_the_loop_goes_to_sleep(
         simulator: MionSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loop_module, "HOLD_S", 0.25)  # held polls end soon: several in a short test
+    monkeypatch.setattr(polls_module, "HOLD_S", 0.25)  # held polls end soon: several in a short test
     with kiosk(simulator, tmp_path) as app:
         show_invoice(app)
         steps: list[str] = []
@@ -144,7 +144,7 @@ class _Waiting:
 
 def test_after_a_failed_poll_the_next_answer_is_handed_on_at_once(
         simulator: MionSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loop_module, "HOLD_S", 0.5)  # a short hold keeps the test short; the rule is the same
+    monkeypatch.setattr(polls_module, "HOLD_S", 0.5)  # a short hold keeps the test short; the rule is the same
     with kiosk(simulator, tmp_path) as app:
         show_invoice(app)
         parts = app.loop.parts

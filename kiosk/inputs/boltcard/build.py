@@ -41,6 +41,7 @@ def journaling(journal: Journal, clock: Callable[[], datetime]) -> Callable[[Tap
     """A ``record`` for the reader that writes each tap to the journal's card-tap table."""
     def record(tap: TapRecord) -> None:
         record_tap(journal, TapRow(reference=tap.reference, at=clock(), outcome=tap.outcome, host=tap.host,
-                                   reason=tap.reason, amount_msat=tap.amount_msat))
+                                   reason=tap.reason, amount_msat=tap.amount_msat,
+                                   pinned_until=tap.pinned_until, settles=tap.settles))
 
     return record

@@ -9,7 +9,9 @@ each card's link on. ``nfc-tap`` runs one tap at a time:
 2. fetch and check the card's withdraw request (:mod:`.lnurlw`);
 3. when the request's ``pinLimit`` is at or below the amount, take the PIN from the keypad (:meth:`key`
    gets the keys while the entry is up; the screen shows dots), Cancel abandons the tap, not the sale;
-4. call the service's callback. ``OK`` shows "payment sent": the sale is paid only when Mion says so.
+4. journal the tap as ``sent`` with the invoice's pin (``record``; the pin survives a kill that way),
+   then call the service's callback. ``OK`` shows "payment sent": the sale is paid only when Mion
+   says so. A tap that cannot be journaled is not sent.
 
 A tap while another is in flight, or after the service took the shown invoice, is ignored with a
 message (one tap, one use). A failure ends the tap, never the sale: the QR stays. A callback that
@@ -24,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kiosk.config_nfc import NfcSettings
@@ -34,6 +37,8 @@ from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
 from kiosk.shell.messages import ReaderState, TapUpdate
 
 log = logging.getLogger(__name__)
+
+SENT = "sent"
 
 WAIT_SLICE_S = 0.5
 """Longest single wait on the card source, so that ``stop`` is seen within a second."""
@@ -50,10 +55,14 @@ class TapRecord:
 
     reference: str
     outcome: str
-    """initiated or failed."""
+    """sent (the callback is about to be called), then initiated or failed."""
     host: str
     reason: str | None
     amount_msat: int
+    pinned_until: datetime | None = None
+    """The handed invoice may be paid until then, so the sale keeps it (None: the tap holds no pin)."""
+    settles: bool = False
+    """The outcome of a tap journaled as sent before its callback."""
 
 
 class BoltCardReader(PaymentReader):
@@ -85,6 +94,8 @@ class BoltCardReader(PaymentReader):
         self._problem: str | None = None
         self._last = TapView(stage=TapStage.FAILED)
         """What the screen says about the tap that just failed (sent with the pin's release)."""
+        self._handed = False
+        """This tap's callback was (about to be) called: journaled as sent (``nfc-tap`` only)."""
 
     # --- the seam ------------------------------------------------------------------------------------
 
@@ -212,6 +223,7 @@ class BoltCardReader(PaymentReader):
     def _tap(self, offer: OfferedInvoice, uri: str) -> None:
         host = host_of(uri.replace("lnurlw://", "https://", 1))
         outcome = "failed"
+        self._handed = False
         try:
             outcome, reason, keep_pin = self._run_tap(offer, uri)
         except Exception as exc:  # noqa: BLE001 - nothing a card or a service sends may crash the kiosk
@@ -230,7 +242,9 @@ class BoltCardReader(PaymentReader):
         if self.record is not None:
             try:
                 self.record(TapRecord(reference=offer.reference, outcome=outcome, host=host, reason=reason,
-                                      amount_msat=offer.amount_msat))
+                                      amount_msat=offer.amount_msat,
+                                      pinned_until=pin_end(offer) if keep_pin and self._handed else None,
+                                      settles=self._handed))
             except Exception:
                 log.exception("the card tap could not be journaled")
         if not keep_pin and outcome != "initiated":
@@ -258,6 +272,8 @@ class BoltCardReader(PaymentReader):
                 if pin is None:
                     return self._fail(offer, "pin_cancelled" if not self._stopping.is_set() else "no_invoice")
                 self._say(offer, TapView(stage=TapStage.PROCESSING))
+            if not self._hand_over(offer, uri):
+                return self._fail(offer, "the tap could not be journaled", code="no_invoice")
             try:
                 self.client.withdraw(request, offer.invoice, pin)
             except TapFailed as exc:
@@ -271,6 +287,20 @@ class BoltCardReader(PaymentReader):
             break
         self._say(offer, TapView(stage=TapStage.INITIATED))
         return "initiated", None, True
+
+    def _hand_over(self, offer: OfferedInvoice, uri: str) -> bool:
+        """Journal the tap as sent, with its pin, before the first callback; False when that failed."""
+        if self._handed or self.record is None:
+            self._handed = True
+            return True
+        try:
+            self.record(TapRecord(reference=offer.reference, outcome=SENT, host=host_of(uri.replace(
+                "lnurlw://", "https://", 1)), reason=None, amount_msat=offer.amount_msat, pinned_until=pin_end(offer)))
+        except Exception:
+            log.exception("the card tap could not be journaled: it is not sent")
+            return False
+        self._handed = True
+        return True
 
     def _fail(self, offer: OfferedInvoice, reason: str, *, from_service: bool = False, pinned: bool = False,
               code: str | None = None, sat: int | None = None) -> tuple[str, str | None, bool]:
@@ -314,3 +344,8 @@ class BoltCardReader(PaymentReader):
         if problem != self._problem:
             self._problem = problem
             self.post(ReaderState(name=self.name, problem=problem))
+
+
+def pin_end(offer: OfferedInvoice) -> datetime:
+    """Until when a card service handed this invoice may pay it (it expires, or its session ends)."""
+    return offer.pay_until or offer.shown_until
