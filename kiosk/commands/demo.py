@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import kiosk.shell  # noqa: F401  # first: it loads pygame as the kiosk does (kiosk.lean)
+
+# isort: split
 import pygame
 
 from kiosk.commands import common
