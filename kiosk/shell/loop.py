@@ -328,7 +328,8 @@ class Loop:
             # The journal cannot be written: no new sale; a sale on screen still finishes (it is in the journal).
             view = MessageView(kind=MessageKind.OUT_OF_SERVICE, amount_cents=None,
                                detail=out_of_service_detail(ledger.payments_kept))
-        return Frame(view=view, status=status, tap=self.taps.view if isinstance(view, InvoiceView) else None)
+        return Frame(view=view, status=status, tap=self.taps.view if isinstance(view, InvoiceView) else None,
+                     notice=None if till is None else till.notice)
 
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
@@ -357,6 +358,9 @@ class Loop:
 
     def feed(self, event: ev.Event) -> list[fx.Effect]:
         """Hand one event to the register and carry out its effects; a refused event is logged."""
+        if isinstance(event, ev.KeyPressed) and self.parts is not None and self.parts.till is not None \
+                and self.parts.till.acknowledge(event.key, self.register.view(self.hooks.clock())):
+            return []  # the key dismissed the till notice
         try:
             return self.apply(event)
         except IllegalTransition as exc:

@@ -26,6 +26,8 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import SaleSource
 from kiosk.core.register import Register
+from kiosk.core.till_notice import TillNotice
+from kiosk.core.view import IdleView, View
 from kiosk.errors import SaleRefused, StoreError
 from kiosk.inputs.serial_link import SerialLink
 from kiosk.inputs.till_protocol import TillProtocol, protocol_class
@@ -57,6 +59,8 @@ class Till:
         self._holding = False
         self.wake_printer: Callable[[], None] | None = None
         """Called when a slip was queued here (a payment the till did not book)."""
+        self.notice: TillNotice | None = None
+        """Payments the till did not book, on screen until the cashier acknowledges them (:meth:`acknowledge`)."""
         self.protocol: TillProtocol = protocol(settings, self, post)
         quiet = protocol.quiet_after_s
         address = settings.zvt.address if settings.pos.mode == "zvt" else None
@@ -151,9 +155,28 @@ class Till:
             noted = self._journal.note_not_booked(reference, reason, self._clock())
         except StoreError as exc:
             log.error("could not note that the till did not book sale %s: %s", reference, exc)
-            return
+            noted = True  # not in the journal: the screen is all the cashier gets
+        if noted:
+            self._show_notice(reference)
         if noted and self.wake_printer is not None:
             self.wake_printer()
+
+    def _show_notice(self, reference: str) -> None:
+        try:
+            record = self._journal.get(reference)
+        except StoreError:
+            record = None
+        count = 1 if self.notice is None else self.notice.count + 1
+        self.notice = TillNotice(count=count, reference=reference,
+                                 amount_cents=None if record is None else record.amount_cents)
+
+    def acknowledge(self, key: ev.Key, view: View) -> bool:
+        """The cashier saw the notice: Enter or Cancel on the idle screen clears it. Whether the key was taken."""
+        if self.notice is None or not isinstance(view, IdleView) or key not in (ev.Key.ENTER, ev.Key.CANCEL):
+            return False
+        log.info("the cashier acknowledged %d payment(s) the till did not book", self.notice.count)
+        self.notice = None
+        return True
 
     # --- events out -------------------------------------------------------------------------------------
 
