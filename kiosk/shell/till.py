@@ -35,6 +35,7 @@ from kiosk.inputs.zvt.tcp_link import TcpLink
 from kiosk.shell.messages import Message, TillBytes, TillLink, TillQuiet
 from kiosk.store.journal import Journal
 from kiosk.store.records import SaleRecord
+from kiosk.store.zvt_book import ZvtBook
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,9 @@ class Till:
 
     def last_paid(self) -> SaleRecord | None:
         return self._journal.last_paid()
+
+    def zvt_book(self) -> ZvtBook:
+        return self._journal
 
     def not_booked(self, reference: str, reason: str) -> None:
         log.error("sale %s: paid, not booked by the till (%s); book or refund it by hand", reference, reason)

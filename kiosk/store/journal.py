@@ -50,6 +50,7 @@ from kiosk.store.statements import (
     insert_till_line,
     sale_head,
 )
+from kiosk.store.zvt_book import ZvtBookStore
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ CACHE_KIB = 256
 __all__ = ["DuplicateReference", "Journal", "UnknownOutboxItem", "UnknownReference"]
 
 
-class Journal(Outboxes, TillBookings):
+class Journal(Outboxes, TillBookings, ZvtBookStore):
     """The sales journal in one SQLite file (``":memory:"`` for tests). Open it before use.
 
     ``read_only=True`` is for reports (``kiosk history``, ``show``, ``report`` without ``--close``): it
