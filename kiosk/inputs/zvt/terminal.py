@@ -198,6 +198,7 @@ class Terminal:
         if self.auth is not None:
             return [st.nak(st.RC_PLEASE_WAIT)]
         try:
+            self._end_orphan()
             reference = self._desk.start_sale(amount, None)
         except SaleRefused as refused:
             log.info("ZVT authorization of %d cents refused: %s %s", amount, refused.code, refused.reason)
@@ -209,6 +210,17 @@ class Terminal:
         if self.auth.wants_status:
             self._queue(st.intermediate())
         return [st.ACK]
+
+    def _end_orphan(self) -> None:
+        """A till sale still open that no authorization of the till waits for (it was resumed after a
+        restart; the till gave up on it then): the till's new authorization replaces it. A payment
+        for it that still lands is noted as not booked by the till."""
+        open_sale = self._desk.sale_state(None)
+        if self.auth is None and open_sale is not None and open_sale.source is SaleSource.POS \
+                and not open_sale.phase.is_final:
+            log.info("ZVT: sale %s from before the restart is cancelled; the till starts a new one",
+                     open_sale.reference)
+            self._desk.cancel_sale(open_sale.reference)
 
     def _refusal_code(self, code: str, amount: int) -> int:
         if code == "AMOUNT_RANGE":
@@ -270,6 +282,8 @@ class Terminal:
 
     def outcome(self, line: str) -> list[bytes]:
         """Act on a till message the journal queued (:func:`outcome_line`); the APDUs to send now."""
+        if not self._restart_checked:  # a payment unanswered before the restart is noted first, as such
+            self._check_restart()
         parts = line.split()
         if len(parts) < 3 or parts[0] != "ZVT":
             return []
