@@ -358,8 +358,9 @@ class Loop:
 
     def feed(self, event: ev.Event) -> list[fx.Effect]:
         """Hand one event to the register and carry out its effects; a refused event is logged."""
-        if isinstance(event, ev.KeyPressed) and self.parts is not None and self.parts.till is not None \
-                and self.parts.till.acknowledge(event.key, self.register.view(self.hooks.clock())):
+        till = self.parts.till if self.parts is not None else None
+        if isinstance(event, ev.KeyPressed) and till is not None and till.notice is not None \
+                and till.acknowledge(event.key, self.register.view(self.hooks.clock())):
             return []  # the key dismissed the till notice
         try:
             return self.apply(event)
