@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="rotate by degrees, for a screen mounted in portrait (default: 0)")
     shot.add_argument("--lang", default="en", choices=("en", "de", "fi"), help="language of the texts (default: en)")
     shot.add_argument("--out", type=Path, required=True, metavar="FILE", help="the PNG to write")
+    shot.add_argument("--theme", default="normal", choices=("normal", "high-contrast"),
+                      help="colours: the normal theme or the high-contrast one, as [display] theme (default: normal)")
+    shot.add_argument("--large-text", action="store_true", help="larger text, as [display] large_text")
 
     history = command("history", "list the day's sales: time, reference, EUR, sats, status")
     history.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="the shop's local day (default: today)")

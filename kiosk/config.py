@@ -25,10 +25,12 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_accessibility import AccessibilitySettings
 from kiosk.config_check import check_base_url, check_numbers, looks_secret, number, refuse_secret
 from kiosk.config_check import require as _require
 from kiosk.config_metrics import MetricsSettings
 from kiosk.config_nfc import NfcSettings
+from kiosk.config_tips import TipsSettings
 from kiosk.config_toml import build, read_toml
 from kiosk.config_zvt import ZvtSettings
 from kiosk.core.sale import Timing
@@ -193,10 +195,17 @@ class DisplaySettings:
     """Rotation done in software, in degrees: 0, 90, 180 or 270 (portrait panels)."""
     dim_after_s: float = number(0.0, 0, 86_400, "seconds")
     """Dim the idle screen after this many seconds without a sale; 0 never dims."""
+    show_rate: bool = False
+    """The invoice screen shows the rate of its invoice ("1 € = 1 111 sats", from Mion's amountMsat)."""
+    theme: str = "normal"
+    """normal, or high-contrast (white on black, at least 7:1 for every text)."""
+    large_text: bool = False
+    """Larger text on every screen."""
 
     def check(self) -> None:
         check_numbers(self, "display")
         _require(self.rotate in (0, 90, 180, 270), "display", "rotate", "0, 90, 180 or 270", self.rotate)
+        _require(self.theme in ("normal", "high-contrast"), "display", "theme", '"normal" or "high-contrast"', self.theme)
         for name in ("width", "height"):
             value = getattr(self, name)
             _require(value == 0 or 320 <= value, "display", name, "0 (screen size) or 320 to 7680", value)
@@ -320,6 +329,8 @@ class Settings:
     pos: PosSettings = field(default_factory=PosSettings)
     light: LightSettings = field(default_factory=LightSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    tips: TipsSettings = field(default_factory=TipsSettings)
+    accessibility: AccessibilitySettings = field(default_factory=AccessibilitySettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     nfc: NfcSettings = field(default_factory=NfcSettings)
     zvt: ZvtSettings = field(default_factory=ZvtSettings)

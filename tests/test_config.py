@@ -167,3 +167,25 @@ def test_a_key_file_that_is_not_utf8_or_has_a_byte_order_mark(tmp_path: Path) ->
     (tmp_path / "mion-api-key").write_bytes("sk_live_abcdéf".encode("cp1252"))
     with pytest.raises(ConfigError, match=r"^\[mion\] api_key_file: .* is not UTF-8 text$"):
         read_api_key(mion, {})
+
+
+def test_tips_refuse_two_equal_presets_and_a_step_with_no_choice(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[tips]\nenabled = true\npreset1_pct = 10\npreset2_pct = 10\n")
+    with pytest.raises(ConfigError, match=r"^\[tips\] preset1_pct: expected three different percentages"):
+        load_settings(path)
+    path.write_text("[tips]\nenabled = true\npreset1_pct = 0\npreset2_pct = 0\npreset3_pct = 0\ncustom = false\n")
+    with pytest.raises(ConfigError, match=r"^\[tips\] enabled: expected at least one preset"):
+        load_settings(path)
+    path.write_text("[tips]\nenabled = true\npreset1_pct = 0\npreset2_pct = 8\npreset3_pct = 0\n")
+    assert load_settings(path).tips.presets_pct == (8,)
+
+
+def test_display_theme_is_normal_or_high_contrast(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[display]\ntheme = "dark"\n')
+    with pytest.raises(ConfigError, match=r'^\[display\] theme: expected "normal" or "high-contrast"'):
+        load_settings(path)
+    path.write_text('[display]\ntheme = "high-contrast"\nlarge_text = true\n')
+    display = load_settings(path).display
+    assert (display.theme, display.large_text) == ("high-contrast", True)

@@ -66,7 +66,8 @@ def example_comment(section: str, name: str) -> str:
 
 def test_the_walk_finds_the_numbers_of_every_section() -> None:
     sections = {section for section, _, _ in NUMERIC}
-    assert sections == {"sale", "mion", "display", "pos", "light", "printer", "metrics", "nfc", "zvt"}
+    assert sections == {"sale", "mion", "display", "pos", "light", "printer", "tips", "accessibility", "metrics", "nfc",
+                        "zvt"}
     assert ("display", "dim_after_s", float) in NUMERIC and ("sale", "max_amount_cents", int) in NUMERIC
 
 

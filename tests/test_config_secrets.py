@@ -41,7 +41,7 @@ REFUSED = {
     # They reach the customer's screen or receipt, or the log, or lie next to the key's own setting.
     ("shop", "name"), ("shop", "address_lines"), ("printer", "footer"), ("pos", "port"),
     ("mion", "auth_header"), ("mion", "auth_scheme"), ("mion", "api_key_env"), ("mion", "api_key_file"),
-    ("mion", "session_expiry_field"), ("mion", "attempt_expiry_field"),
+    ("mion", "session_expiry_field"), ("mion", "attempt_expiry_field"), ("accessibility", "speech_command"),
     ("metrics", "basic_auth_user"), ("metrics", "basic_auth_password_file"),
 }
 
@@ -71,7 +71,7 @@ def quick_system(tmp_path: Path) -> SystemPaths:
 
 def test_the_walk_finds_the_texts_of_every_section() -> None:
     assert {section for section, _, _ in TEXTS} == {"shop", "sale", "mion", "mion.paths", "pos", "light", "printer",
-                                                         "metrics", "nfc", "zvt"}
+                                                       "display", "accessibility", "metrics", "nfc", "zvt"}
     assert ("mion", "api_key_file", False) in TEXTS and ("shop", "address_lines", True) in TEXTS
 
 

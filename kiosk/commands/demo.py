@@ -24,7 +24,7 @@ from kiosk.commands import common
 from kiosk.commands.demo_card import DemoCard
 from kiosk.config import Settings
 from kiosk.core import events as ev
-from kiosk.core.view import Frame, InvoiceView, MessageView
+from kiosk.core.view import Frame, InvoiceView, MessageView, TipView
 from kiosk.display.window import Window
 from kiosk.errors import DisplayError
 from kiosk.inputs.boltcard.build import journaling
@@ -91,6 +91,10 @@ def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | N
             print(f"Demo kiosk: journal and receipts in {state_dir}")
             print("Type an amount and press Enter; P pays the invoice, T taps the demo card (PIN 1234 from "
                   "50 EUR), N pulls/restores the network, Esc cancels; close the window to quit.")
+            if settings.tips.enabled:
+                print("Tips are on: the customer picks 1, 2 or 3 (a preset), 0 (no tip) or . (types a tip).")
+            if settings.accessibility.more_time:
+                print("On the invoice screen, Enter gives the customer a fresh invoice (more time).")
             app.run()
     return 0
 
@@ -162,6 +166,11 @@ class _Script:
         elif self.step == 1:
             app.feed(ev.KeyPressed(key=ev.Key.ENTER))
             self.step = 2
+        elif self.step == 2 and isinstance(view, TipView):
+            # With [tips] on, the customer takes 10 % when it is offered, else the first option.
+            option = next((o for o in view.options if o.pct == 10), view.options[0])
+            print(f"customer: tip {option.pct} % (+{option.tip_cents} cents) on key {option.key}")
+            app.feed(ev.KeyPressed(key=ev.Key(option.key)))
         elif self.step == 2 and isinstance(view, InvoiceView):
             self.invoice_seen_at = self.invoice_seen_at or now
             offered = self.card is not None and self.last_name == "invoice-tap"  # "or tap your card" is on screen
@@ -213,7 +222,8 @@ def run_headless(settings: Settings, out_dir: Path, *, size: tuple[int, int], pa
         print(f"demo failed: {script.failed}", file=sys.stderr)
         return 1
     if last is not None:
-        print(f"paid: {last.reference}, {last.amount_cents} cents, {last.amount_sat} sats, paidAt "
+        tip = f" (tip {last.tip_cents} cents)" if last.tip_cents else ""
+        print(f"paid: {last.reference}, {last.amount_cents} cents{tip}, {last.amount_sat} sats, paidAt "
               f"{last.paid_at.isoformat() if last.paid_at else '?'}")
     print(f"receipt bytes written to {settings.printer.device}")
     print(f"{len(script.shots)} screens saved in {out_dir}")

@@ -73,7 +73,7 @@ def _check(settings: Settings, client: MionClient, journal: Journal, sale: ev.Re
     if status.paid_at is not None:
         amount_msat = sale.last_attempt.amount_msat if sale.last_attempt is not None else None
         paid = PaidSale(reference=sale.reference, session_id=session_id, paid_at=status.paid_at,
-                        amount_msat=amount_msat, late=True)
+                        amount_msat=amount_msat, late=True, tip_cents=_tip_of(journal, sale.reference))
         copies, line = paid_outputs(settings, paid, protocol_class(settings))
         journal.mark_paid(sale.reference, paid_at=status.paid_at, amount_msat=amount_msat, late=True, at=now,
                           print_copies=copies, till_line=line)
@@ -95,3 +95,9 @@ def _end(settings: Settings, journal: Journal, reference: str, now: datetime, de
 def _phase_of(journal: Journal, reference: str) -> str:
     record = journal.get(reference)
     return "?" if record is None else record.phase.value
+
+
+def _tip_of(journal: Journal, reference: str) -> int:
+    """The tip the journal keeps for ``reference`` (0 when none), for the till's ``EVENT PAID``."""
+    record = journal.get(reference)
+    return record.tip_cents if record is not None else 0

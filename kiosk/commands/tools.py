@@ -34,7 +34,8 @@ def screenshot(args: argparse.Namespace) -> int:
     if args.screen not in SCREEN_NAMES:
         print(f"kiosk: unknown screen {args.screen!r}; choose one of: {', '.join(SCREEN_NAMES)}", file=sys.stderr)
         return 2
-    path = render_screenshot(args.screen, args.size, rotate=args.rotate, language=args.lang, out=args.out)
+    path = render_screenshot(args.screen, args.size, rotate=args.rotate, language=args.lang, out=args.out,
+                             theme=args.theme, large_text=args.large_text)
     print(path)
     return 0
 

@@ -33,6 +33,8 @@ class RecordSale:
     reference: str
     amount_cents: int
     source: SaleSource
+    tip_cents: int = 0
+    """The part of ``amount_cents`` that is the customer's tip."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

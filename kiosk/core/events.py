@@ -65,7 +65,10 @@ class KeyPressed:
 class SaleRequested:
     reference: str
     amount_cents: int
+    """What is charged: with a tip chosen, the total."""
     source: SaleSource
+    tip_cents: int | None = None
+    """The tip within ``amount_cents``; None: no tip chosen yet (the tip step, if on, asks)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +133,8 @@ class RecoveredSale:
     ended: bool = False
     """It ended unpaid (cancelled, expired) after its invoice was shown, and its late-payment grace
     has not run out: it is only watched, never put back on screen."""
+    tip_cents: int = 0
+    """The customer's tip within ``amount_cents``, shown again with the invoice."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

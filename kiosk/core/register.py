@@ -2,9 +2,9 @@
 
 Theory of operation
 -------------------
-One sale is on screen at a time. A sale starts from the keypad (ENTER gives a ``RequestSale``
-effect; the app answers with ``SaleRequested`` carrying a fresh reference), from a total on the pole
-display (the Lightning key, or by itself with ``pole_auto_start``) or from the till (``SaleRequested``).
+One sale is on screen at a time. It starts from the keypad (ENTER gives ``RequestSale``; the app answers
+``SaleRequested`` with a fresh reference), a pole-display total (the Lightning key, or ``pole_auto_start``)
+or the till (``SaleRequested``).
 The amount range and the busy policy (refuse, or replace the open sale) are decided here and nowhere
 else; a refusal raises ``SaleRefused`` and changes nothing. The phases and their moves are drawn in
 ``docs/state-machine.md``, generated from the table (``python -m kiosk.core.diagram``).
@@ -15,23 +15,18 @@ reference, so an answer that arrives after its sale ended is never applied to th
 
 Money rules, in order of importance:
 
-* Paid means a ``StatusReceived`` whose status carries ``paidAt`` within the session's life
-  (``kiosk.core.plausible``). Nothing else ends a sale as paid.
+* Paid means a ``StatusReceived`` carrying ``paidAt`` within the session's life. Nothing else is paid.
 * An invoice far off the recent rate is never shown (``kiosk.core.plausible``).
-* A session-create whose outcome is unknown is followed by a lookup by reference, never a blind second
-  create, so one sale has at most one Mion session.
-* The shown invoice leaves the screen ``refresh_margin_s`` before it expires; a fresh attempt is asked
-  for ``refresh_lead_s`` before that, so the swap is seamless.
-* A sale ends as EXPIRED only after Mion answered, after the session's expiry, without ``paidAt``. While
-  Mion cannot be reached the sale stays open and the screen says the kiosk is checking. (One exception:
-  a sale found unfinished at start-up that never showed an invoice cannot have been paid; it ends at
-  once when it has no session, or too little time left for an invoice: ``register_recover``.)
-* A sale that ended unpaid after its invoice was shown is watched for ``late_grace_s`` more: a payment
-  arriving then is recorded (late), printed and reported.
+* A session-create of unknown outcome is followed by a lookup by reference: one sale, one Mion session.
+* The shown invoice leaves ``refresh_margin_s`` before it expires; a fresh one is asked ``refresh_lead_s`` earlier.
+* A sale ends as EXPIRED only after Mion answered, after the session's expiry, without ``paidAt``; while
+  Mion cannot be reached it stays open, "checking". (Except a recovered sale that never showed an
+  invoice and has no session or no time for one: it ends at once, ``register_recover``.)
+* A sale that ended unpaid after showing an invoice is watched ``late_grace_s`` more for a late payment.
 
-Timers act only when the app passes the time (``handle(Tick(), now)`` by ``next_deadline``).
-Transitions are the table ``TRANSITIONS`` at the end, of handler functions: a pair of (phase, event
-type) not in it raises ``IllegalTransition`` and changes nothing.
+Timers act only when the app passes the time (``handle(Tick(), now)`` by ``next_deadline``). Transitions
+are the table ``TRANSITIONS`` at the end: a (phase, event type) not in it raises ``IllegalTransition``.
+With tips on, ``kiosk.core.tip_step`` holds each new sale until the customer chose a tip.
 """
 
 from __future__ import annotations
@@ -48,6 +43,7 @@ from kiosk.core.register_recover import TOO_LITTLE_TIME, plan_recovery, unpayabl
 from kiosk.core.register_view import derive_view, next_deadline
 from kiosk.core.register_watch import Watches
 from kiosk.core.sale import Ending, Sale, Timing, secs
+from kiosk.core.tip_step import TipRules, TipStep
 from kiosk.core.transitions import ANSWERS, ANY_FINAL, EVERYWHERE, IDLE_LIKE, OPENED, Table, Transition
 from kiosk.core.view import MessageKind, View
 from kiosk.errors import IllegalTransition, SaleRefused
@@ -60,8 +56,9 @@ LIGHT_FOR_PHASE = {P.PAID: fx.Light.PAID, P.ERROR: fx.Light.ERROR, P.BLOCKED: fx
 class Register:
     """The sale state machine. See the module docstring."""
 
-    def __init__(self, timing: Timing, *, shop_name: str = "", logo_path: str | None = None) -> None:
-        self.timing = timing
+    def __init__(self, timing: Timing, *, shop_name: str = "", logo_path: str | None = None,
+                 tips: TipRules | None = None) -> None:
+        self.timing, self.tips = timing, TipStep(tips, timing)
         self.shop_name = shop_name
         self.logo_path = logo_path
         self.phase = P.IDLE
@@ -83,6 +80,8 @@ class Register:
         Raises:
             IllegalTransition: the event is not allowed in the current phase; nothing changed.
         """
+        if (held := self.tips.intercept(self, event, now)) is not None:  # the tip step's, while a sale waits there
+            return held
         transition = TRANSITIONS.get((self.phase, type(event)))
         if transition is None:
             raise IllegalTransition(f"{type(event).__name__} is not allowed while {self.phase.value}")
@@ -95,11 +94,11 @@ class Register:
 
     def view(self, now: datetime) -> View:
         """What the screen shows now."""
-        return derive_view(self, now)
+        return self.tips.view() or derive_view(self, now)
 
     def next_deadline(self, now: datetime) -> datetime | None:
         """The next moment a ``Tick`` may change something (None: nothing is timed)."""
-        return next_deadline(self, now)
+        return self.tips.deadline(next_deadline(self, now))
 
     def watch_polls(self) -> list[datetime]:
         return self.watches.next_polls()
@@ -107,7 +106,8 @@ class Register:
     @property
     def open_reference(self) -> str | None:
         """The reference of the sale in progress, if one is."""
-        return self.sale.reference if self.sale is not None and self.phase in OPEN_PHASES else None
+        opened = self.sale.reference if self.sale is not None and self.phase in OPEN_PHASES else None
+        return self.tips.pending.reference if self.tips.pending is not None else opened
 
     # --- keypad, pole, new sales ----------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class Register:
             out.append(fx.SetLight(light=fx.Light.OFF))
         self.sale = Sale(
             reference=event.reference,
-            amount_cents=event.amount_cents,
+            amount_cents=event.amount_cents, tip_cents=event.tip_cents or 0,
             source=event.source,
             started_at=now,
             session_expires_at=now + secs(self.timing.session_lifetime_s),
@@ -176,7 +176,8 @@ class Register:
             self.pending_total_cents = None
         self.sale.in_flight.add(Request.CREATE_SESSION)
         return out + [
-            fx.RecordSale(reference=event.reference, amount_cents=event.amount_cents, source=event.source),
+            fx.RecordSale(reference=event.reference, amount_cents=event.amount_cents, source=event.source,
+                          tip_cents=event.tip_cents or 0),
             fx.CreateSession(reference=event.reference, amount_cents=event.amount_cents,
                              expires_at=self.sale.session_expires_at),
         ]

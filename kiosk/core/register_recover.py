@@ -63,7 +63,7 @@ def plan_recovery(event: ev.Recovered, timing: Timing, now: datetime) -> Recover
                     started_at=now, session_expires_at=expires_at, create_sent_at=found.created_at,
                     session_id=found.session_id, attempt=found.last_attempt,
                     ever_shown=found.last_attempt is not None, recovered=True,
-                    attempt_received_at=now if found.last_attempt is not None else None)
+                    attempt_received_at=now if found.last_attempt is not None else None, tip_cents=found.tip_cents)
         if index == 0:
             plan.resume = sale
             plan.resume_phase = _resume(sale, now, timing)

@@ -9,6 +9,7 @@ from typing import Protocol
 from kiosk.core.entry import AmountEntry
 from kiosk.core.events import Request
 from kiosk.core.model import Phase
+from kiosk.core.more_time import offer_hint
 from kiosk.core.sale import Ending, Sale, Timing, secs
 from kiosk.core.view import (
     AmountEntryView,
@@ -82,7 +83,9 @@ def derive_view(reg: RegisterState, now: datetime) -> View:
         lifetime_s = max(1, math.ceil((shown_until - sale.attempt_received_at).total_seconds()))
         return InvoiceView(amount_cents=sale.amount_cents, amount_msat=sale.attempt.amount_msat,
                            invoice=sale.attempt.invoice, seconds_left=seconds_left, lifetime_s=lifetime_s,
-                           checking=sale.checking, reference=sale.reference)
+                           checking=sale.checking, reference=sale.reference, tip_cents=sale.tip_cents,
+                           show_rate=reg.timing.show_rate,
+                           more_time_hint=offer_hint(sale, now, reg.timing, seconds_left))
     if sale.ever_shown or sale.checking:
         return CheckingView(amount_cents=sale.amount_cents, elapsed_s=elapsed_s)
     return PreparingView(amount_cents=sale.amount_cents, elapsed_s=elapsed_s)

@@ -39,6 +39,10 @@ class Timing:
     min_attempt_s: float = 20.0
     """Do not ask for a new invoice when the session has less than margin plus this left."""
     dim_after_s: float = 0.0
+    show_rate: bool = False
+    more_time: bool = True
+    """Enter on the invoice screen asks for a fresh invoice (``kiosk.core.more_time``)."""
+    """The invoice screen shows the rate of its invoice (``[display] show_rate``)."""
     lookup_confirm_s: float = 24.0
     """After a session-create with an unknown outcome, a lookup that finds nothing leads to a new create
     only this long after the first was sent (a create Mion handles late must be found, not doubled)."""
@@ -108,6 +112,8 @@ class Sale:
     doubt: str | None = None
     """Why the ``paidAt`` of the last status is not believed (``kiosk.core.plausible``); None: no doubt."""
     refused_attempts: int = 0
+    tip_cents: int = 0
+    """The tip within ``amount_cents`` (shown on the invoice screen)."""
     """Invoices refused in a row for their rate (``kiosk.core.plausible``)."""
     failures: dict[Request, int] = field(default_factory=dict)
     due: dict[Request, datetime] = field(default_factory=dict)

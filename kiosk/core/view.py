@@ -94,6 +94,12 @@ class InvoiceView:
     checking: bool = False
     """True while the kiosk cannot reach Mion and keeps checking: the customer sees it working."""
     reference: str = ""
+    tip_cents: int = 0
+    """The tip within ``amount_cents`` (shown as "incl. tip")."""
+    show_rate: bool = False
+    more_time_hint: bool = False
+    """Say which key gives a fresh invoice (late in the countdown, when it can be granted)."""
+    """Show the rate of this invoice: ``amount_msat`` over ``amount_cents`` (``[display] show_rate``)."""
 
     @property
     def amount_sat(self) -> int:
@@ -128,7 +134,38 @@ class MessageView:
     """Extra text for the technician, e.g. the setting named by a config error. Never a secret."""
 
 
-View = IdleView | AmountEntryView | PreparingView | InvoiceView | CheckingView | PaidView | MessageView
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TipOption:
+    key: str
+    """The key that picks it: ``"1"``.. or ``"0"`` for no tip."""
+    pct: int
+    tip_cents: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TipView:
+    """The customer chooses a tip: every option shows its exact total."""
+
+    amount_cents: int
+    options: tuple[TipOption, ...]
+    """The presets that fit under the amount limit, then "no tip" (key 0, pct 0)."""
+    custom: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TipCustomView:
+    """The customer types a tip amount."""
+
+    amount_cents: int
+    typed: str
+    tip_cents: int | None
+    max_tip_cents: int
+    error: EntryError | None = None
+
+
+View = (IdleView | AmountEntryView | PreparingView | InvoiceView | CheckingView | PaidView | MessageView
+        | TipView | TipCustomView)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,8 +33,9 @@ class Palette:
     POLE_TEXT: Color = (226, 232, 226)
 
 
-def dim(color: Color, factor: float = 0.45, toward: Color = Palette.BG) -> Color:
-    """``color`` blended toward ``toward`` (the dimmed idle screen, fading spinner dots)."""
+def dim(color: Color, factor: float = 0.45, toward: Color | None = None) -> Color:
+    """``color`` blended toward ``toward`` (the dimmed idle screen, fading spinner dots); default: the background."""
+    toward = Palette.BG if toward is None else toward
     return (
         round(toward[0] + (color[0] - toward[0]) * factor),
         round(toward[1] + (color[1] - toward[1]) * factor),

@@ -27,8 +27,10 @@ from kiosk.core.view import (
     PaidView,
     PreparingView,
     ShopStatus,
+    TipCustomView,
+    TipView,
 )
-from kiosk.display import widgets
+from kiosk.display import tip_screens, widgets
 from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
 from kiosk.display.layout import Box, BoxKind, Color, Palette, columns, dim, flow, frame_areas, invoice_layout
@@ -75,6 +77,10 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
         boxes += _waiting(surface, view, areas.content, t, assets)
     elif isinstance(view, PaidView):
         boxes += _paid(surface, view, areas.content, t, assets)
+    elif isinstance(view, TipView):
+        boxes += tip_screens.tip(surface, view, areas.content, t, assets)
+    elif isinstance(view, TipCustomView):
+        boxes += tip_screens.tip_custom(surface, view, areas.content, t, assets)
     else:
         boxes += _message(surface, view, areas.content, t, assets, anim_s)
     return draw_notice(surface, frame, language, assets, boxes)
@@ -267,7 +273,7 @@ def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: 
     align = "left" if layout.portrait else "center"
     boxes.append(widgets.text_line(surface, fonts, "amount", format_eur(view.amount_cents, t.lang), layout.amount,
                                    face=Face.BOLD, align=align))
-    boxes.append(widgets.text_line(surface, fonts, "sats", format_sats(view.amount_sat, t.lang), layout.sats,
+    boxes.append(widgets.text_line(surface, fonts, "sats", tip_screens.sats_line(view, t.lang), layout.sats,
                                    color=Palette.MUTED, align=align))
     boxes += widgets.countdown_ring(surface, fonts, layout.countdown, view.seconds_left, view.lifetime_s,
                                     format_countdown(view.seconds_left))
@@ -279,7 +285,8 @@ def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: 
         boxes.append(widgets.text_line(surface, fonts, "hint", t.checking, text_slot, face=Face.SEMIBOLD,
                                        color=Palette.ACCENT, align="left"))
     else:
-        boxes.append(widgets.paragraph(surface, fonts, "hint", t.scan_hint, layout.hint, face=Face.SEMIBOLD,
+        boxes.append(widgets.paragraph(surface, fonts, "hint", tip_screens.hint_line(view, t.scan_hint, t.lang),
+                                       layout.hint, face=Face.SEMIBOLD,
                                        color=Palette.TEXT, max_px=_px(surface, 0.05), max_lines=2))
     boxes += _status(surface, status, layout.footer, t, assets, Palette.BG)
     return boxes

@@ -25,18 +25,22 @@ from kiosk.core.view import (
     PaidView,
     PreparingView,
     ShopStatus,
+    TipCustomView,
+    TipOption,
+    TipView,
     View,
 )
 from kiosk.display import screens
 from kiosk.display.assets import Assets
 from kiosk.display.rotation import rotate_onto
+from kiosk.display.theme import themed
 from kiosk.mion.sim_invoice import build_invoice
 
 log = logging.getLogger(__name__)
 
 SCREEN_NAMES = ("idle", "idle-pole", "entry", "entry-error", "preparing", "invoice", "checking", "checking-noqr",
                 "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "unconfirmed",
-                "recovering", "config-error", "out-of-service")
+                "recovering", "config-error", "out-of-service", "tip", "tip-custom", "tip-custom-error", "invoice-tip", "invoice-rate")
 
 SAMPLE_TIMESTAMP = 1_795_000_000
 """When the sample invoices were "issued" (2026-11-18), so the pictures do not change from run to run."""
@@ -89,14 +93,34 @@ def sample_frame(name: str) -> Frame:
         "config-error": MessageView(kind=MessageKind.CONFIG_ERROR,
                                     detail='[sale] max_amount_cents: expected a whole number of cents, got "12.50"'),
     }
+    views.update(_tip_views(amount_cents, amount_msat))
     if name not in views:
         raise ValueError(f"unknown screen {name!r}: expected one of {', '.join(SCREEN_NAMES)}")
     status = ShopStatus(mion_reachable=False, till_connected=True) if name == "checking-noqr" else quiet
     return Frame(view=views[name], status=status)
 
 
+def _tip_views(amount_cents: int, amount_msat: int) -> dict[str, View]:
+    """The tip step's screens and an invoice for a total with a 10 % tip (``kiosk.core.tip_step``)."""
+    options = tuple(TipOption(key=key, pct=pct, tip_cents=tip, total_cents=amount_cents + tip)
+                    for key, pct, tip in (("1", 5, 63), ("2", 10, 125), ("3", 15, 188), ("0", 0, 0)))
+    total = amount_cents + 125
+    return {
+        "tip": TipView(amount_cents=amount_cents, options=options, custom=True),
+        "tip-custom": TipCustomView(amount_cents=amount_cents, typed="2", tip_cents=200, max_tip_cents=amount_cents),
+        "tip-custom-error": TipCustomView(amount_cents=amount_cents, typed="20", tip_cents=2000,
+                                          max_tip_cents=amount_cents, error=EntryError.TOO_LARGE),
+        "invoice-rate": InvoiceView(amount_cents=amount_cents, amount_msat=amount_msat, invoice=sample_invoice(),
+                                    seconds_left=97, lifetime_s=120, reference="K1-000042", show_rate=True),
+        "invoice-tip": InvoiceView(amount_cents=total, amount_msat=amount_msat * total // amount_cents,
+                                   invoice=sample_invoice(8, amount_msat * total // amount_cents), seconds_left=97,
+                                   lifetime_s=120, reference="K1-000043", tip_cents=125, show_rate=True),
+    }
+
+
 def render_screenshot(name: str, size: tuple[int, int], *, rotate: int = 0, language: str = "en",
-                      out: Path, assets: Assets | None = None) -> Path:
+                      out: Path, assets: Assets | None = None, theme: str = "normal",
+                      large_text: bool = False) -> Path:
     """Draw the sample ``name`` as a ``size`` display would show it (rotated by ``rotate``) to PNG ``out``.
 
     ``size`` is the physical display; with ``rotate`` 90 or 270 the screen is laid out in portrait
@@ -115,7 +139,8 @@ def render_screenshot(name: str, size: tuple[int, int], *, rotate: int = 0, lang
         pygame.font.init()
     logical = (size[1], size[0]) if rotate in (90, 270) else size
     canvas = pygame.Surface(logical)
-    screens.render(canvas, frame, language, assets=assets, anim_s=0.3)
+    with themed(theme, large_text):  # the theme's colours, and its own icons (drawn in them)
+        screens.render(canvas, frame, language, assets=assets or Assets(), anim_s=0.3)
     target = pygame.Surface(size)
     rotate_onto(canvas, target, rotate)
     out = Path(out)

@@ -16,6 +16,7 @@ import pygame.gfxdraw
 
 from kiosk.display.fonts import Face, FontCache
 from kiosk.display.layout import Box, BoxKind, Color, Palette, dim
+from kiosk.display.theme import text_cap
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +24,11 @@ SUPERSAMPLE = 3
 
 
 def text_line(surface: pygame.Surface, fonts: FontCache, name: str, text: str, slot: pygame.Rect, *,
-              face: Face = Face.REGULAR, color: Color = Palette.TEXT, max_px: int | None = None,
+              face: Face = Face.REGULAR, color: Color | None = None, max_px: int | None = None,
               min_px: int | None = None, align: str = "center") -> Box:
     """One line of ``text`` at the largest size that fits ``slot`` (ellipsis as a last resort)."""
-    font, shown = fonts.fit_line(text, face, slot.width, slot.height, max_px=max_px, min_px=min_px)
+    color = Palette.TEXT if color is None else color  # the theme's, when drawn (kiosk.display.theme)
+    font, shown = fonts.fit_line(text, face, slot.width, slot.height, max_px=text_cap(max_px), min_px=min_px)
     image = font.render(shown, True, color)
     rect = image.get_rect()
     rect.centery = slot.centery
@@ -42,10 +44,12 @@ def text_line(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
 
 
 def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, slot: pygame.Rect, *,
-              face: Face = Face.REGULAR, color: Color = Palette.MUTED, max_px: int, max_lines: int = 3,
+              face: Face = Face.REGULAR, color: Color | None = None, max_px: int, max_lines: int = 3,
               min_px: int | None = None) -> Box:
     """Word-wrapped, centred ``text`` at the largest size whose lines fit ``slot``."""
-    fitted = fonts.fit_paragraph(text, face, slot.width, slot.height, max_px=max_px, max_lines=max_lines,
+    color = Palette.MUTED if color is None else color
+    fitted = fonts.fit_paragraph(text, face, slot.width, slot.height, max_px=text_cap(max_px) or max_px,
+                                 max_lines=max_lines,
                                  min_px=min_px)
     y = slot.top + (slot.height - fitted.height) // 2
     painted = pygame.Rect(slot.centerx, y, 0, 0)
@@ -59,8 +63,10 @@ def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
 
 
 def spinner(surface: pygame.Surface, name: str, slot: pygame.Rect, phase_s: float, *,
-            color: Color = Palette.ACCENT, background: Color = Palette.BG) -> Box:
+            color: Color | None = None, background: Color | None = None) -> Box:
     """A ring of dots whose bright head travels round once every 1.2 s: calm, never frozen."""
+    color = Palette.ACCENT if color is None else color
+    background = Palette.BG if background is None else background
     pygame.draw.rect(surface, background, slot)
     side = min(slot.width, slot.height)
     count = 12

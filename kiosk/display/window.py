@@ -19,7 +19,7 @@ import pygame
 from kiosk.config import DisplaySettings
 from kiosk.core.text import texts
 from kiosk.core.view import Frame
-from kiosk.display import screens
+from kiosk.display import screens, theme
 from kiosk.display.assets import Assets
 from kiosk.display.layout import Box
 from kiosk.display.rotation import logical_size, rotate_onto
@@ -48,6 +48,7 @@ class Window:
     def __init__(self, settings: DisplaySettings, language: str, *, logo_path: str | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         texts(language)  # refuse an unknown language now, not at the first frame
+        theme.apply(settings.theme, settings.large_text)  # before anything is drawn or cached in its colours
         self._settings = settings
         self._language = language
         self._assets = Assets(logo_path=logo_path or None)

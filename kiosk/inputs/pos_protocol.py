@@ -271,14 +271,15 @@ def reply_error(code: ErrorCode, reason: str) -> str:
     return _with_text(["ERR", code.value], reason)
 
 
-def event_invoice(reference: str, sat: int, expires_at: datetime) -> str:
-    """An invoice is on the customer screen: ``EVENT INVOICE ref=.. sat=.. expires=..``."""
-    return _join(["EVENT", "INVOICE", *_fields({"ref": reference, "sat": sat, "expires": expires_at})])
+def event_invoice(reference: str, sat: int, expires_at: datetime, *, tip_cents: int = 0) -> str:
+    """An invoice is on the customer screen: ``EVENT INVOICE ref=.. sat=.. expires=..`` (``tip=`` if any)."""
+    fields = {"ref": reference, "sat": sat, "expires": expires_at, "tip": tip_cents or None}
+    return _join(["EVENT", "INVOICE", *_fields(fields)])
 
 
-def event_paid(reference: str, session_id: str, paid_at: datetime, sat: int) -> str:
-    """Mion reported the payment: ``EVENT PAID ref=.. session=.. paid_at=.. sat=..``."""
-    fields = {"ref": reference, "session": session_id, "paid_at": paid_at, "sat": sat}
+def event_paid(reference: str, session_id: str, paid_at: datetime, sat: int, tip_cents: int = 0) -> str:
+    """Mion reported the payment: ``EVENT PAID ref=.. session=.. paid_at=.. sat=..`` (and ``tip=`` cents, if any)."""
+    fields = {"ref": reference, "session": session_id, "paid_at": paid_at, "sat": sat, "tip": tip_cents or None}
     return _join(["EVENT", "PAID", *_fields(fields)])
 
 
@@ -299,7 +300,7 @@ def event_error(reference: str, reason: str) -> str:
 
 def event_for_payment(paid: PaidSale) -> str:
     """``EVENT PAID`` for a payment, as the till seam asks for it."""
-    return event_paid(paid.reference, paid.session_id, paid.paid_at, sats_for(paid.amount_msat or 0))
+    return event_paid(paid.reference, paid.session_id, paid.paid_at, sats_for(paid.amount_msat or 0), paid.tip_cents)
 
 
 def event_for_ending(reference: str, phase: Phase, detail: str | None) -> str:

@@ -100,6 +100,8 @@ class PaidSale:
     paid_at: datetime
     amount_msat: int | None
     late: bool = False
+    tip_cents: int = 0
+    """The customer's tip within the sale's amount (``[tips]``)."""
 
 
 class TillProtocol(abc.ABC):
@@ -133,9 +135,10 @@ class TillProtocol(abc.ABC):
         return line.encode("ascii", "replace") + b"\r\n"
 
     @staticmethod
-    def invoice_message(reference: str, sat: int, expires_at: datetime) -> str | None:
+    def invoice_message(reference: str, sat: int, expires_at: datetime, *, tip_cents: int = 0) -> str | None:
         """The message for an invoice put on screen for ``sat`` sats until ``expires_at`` (when the
-        customer stops seeing it); None: not told."""
+        customer stops seeing it); None: not told. ``tip_cents`` is passed only when the customer added a
+        tip (``[tips]``), so an override must accept it as a keyword."""
         return None
 
     @staticmethod

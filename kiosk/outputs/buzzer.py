@@ -12,13 +12,14 @@ from typing import Any
 from gpiozero import Buzzer
 from gpiozero.exc import GPIOZeroError
 
+from kiosk.outputs.cues import BUZZER_PATTERNS, Cue
 from kiosk.outputs.light import default_pin_factory
 
 log = logging.getLogger(__name__)
 
-PAID_BEEP_S = (0.08, 0.08)
+PAID_BEEP_S = BUZZER_PATTERNS[Cue.PAID][:2]
 """On and off time of each paid beep."""
-PAID_BEEPS = 2
+PAID_BEEPS = BUZZER_PATTERNS[Cue.PAID][2]
 
 
 class PaidBuzzer:
@@ -53,9 +54,14 @@ class PaidBuzzer:
 
     def beep_paid(self) -> None:
         """Two short beeps, in the background."""
+        self.play(Cue.PAID)
+
+    def play(self, cue: Cue) -> None:
+        """The cue's own pattern (``kiosk.outputs.cues``), in the background."""
         if self._buzzer is None:
             return
+        on_s, off_s, count = BUZZER_PATTERNS[cue]
         try:
-            self._buzzer.beep(*PAID_BEEP_S, n=PAID_BEEPS)
+            self._buzzer.beep(on_s, off_s, n=count)
         except GPIOZeroError as exc:
             log.error("buzzer: cannot beep: %s", exc)

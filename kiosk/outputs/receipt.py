@@ -20,6 +20,7 @@ from typing import Literal
 from kiosk.config import PrinterSettings, ShopSettings
 from kiosk.core.model import sats_for
 from kiosk.core.text import format_eur, format_sats
+from kiosk.core.text_tips import rate_line
 from kiosk.store.bookings import NOT_BOOKED, is_not_booked
 from kiosk.store.records import SaleRecord
 
@@ -39,6 +40,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "session": "Payment session",
         "merchant_copy": "MERCHANT COPY",
         "duplicate": "DUPLICATE",
+        "subtotal": "Subtotal",
+        "tip": "Tip",
+        "total": "Total",
+        "rate": "Rate",
     },
     "de": {
         "date": "Datum",
@@ -48,6 +53,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "session": "Zahlungssitzung",
         "merchant_copy": "HÄNDLERKOPIE",
         "duplicate": "DUPLIKAT",
+        "subtotal": "Zwischensumme",
+        "tip": "Trinkgeld",
+        "total": "Gesamt",
+        "rate": "Kurs",
     },
     "fi": {
         "date": "Päivämäärä",
@@ -57,6 +66,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "session": "Maksuistunto",
         "merchant_copy": "KAUPPIAAN KAPPALE",
         "duplicate": "KAKSOISKAPPALE",
+        "subtotal": "Välisumma",
+        "tip": "Tippi",
+        "total": "Yhteensä",
+        "rate": "Kurssi",
     },
 }
 
@@ -136,9 +149,16 @@ def build_receipt(sale: SaleRecord, shop: ShopSettings, printer: PrinterSettings
         items += centred(texts["duplicate"], width, bold=True)
     items.append(rule(width))
     items += label_value(texts["date"], format_datetime(when, lang), width)
-    items += label_value(texts["amount"], format_eur(sale.amount_cents, lang), width, bold=True, double=True)
+    if sale.tip_cents:
+        items += label_value(texts["subtotal"], format_eur(sale.amount_cents - sale.tip_cents, lang), width)
+        items += label_value(texts["tip"], format_eur(sale.tip_cents, lang), width)
+    items += label_value(texts["total" if sale.tip_cents else "amount"], format_eur(sale.amount_cents, lang), width,
+                         bold=True, double=True)
     if sale.amount_msat is not None:
         items += label_value("", format_sats(sats_for(sale.amount_msat), lang), width)
+        rate = rate_line(sale.amount_cents, sale.amount_msat, lang)
+        if rate is not None:  # the rate of this very invoice: Mion's amountMsat over the amount charged
+            items += label_value(texts["rate"], rate, width)
     items.append(ReceiptLine("", "left"))
     items += centred(texts["paid_with"], width, bold=True)
     items.append(ReceiptLine("", "left"))

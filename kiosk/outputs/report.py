@@ -44,6 +44,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "paid": "Paid sales",
         "total_eur": "Total EUR",
         "total_sats": "Total Lightning",
+        "tips": "of which tips",
         "first": "First sale",
         "last": "Last sale",
         "late": "of which paid late",
@@ -62,6 +63,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "paid": "Bezahlte Verkäufe",
         "total_eur": "Summe EUR",
         "total_sats": "Summe Lightning",
+        "tips": "davon Trinkgeld",
         "first": "Erster Verkauf",
         "last": "Letzter Verkauf",
         "late": "davon verspätet bezahlt",
@@ -80,6 +82,7 @@ REPORT_TEXTS: dict[str, dict[str, str]] = {
         "paid": "Maksetut myynnit",
         "total_eur": "Yhteensä EUR",
         "total_sats": "Yhteensä Lightning",
+        "tips": "josta tippejä",
         "first": "Ensimmäinen myynti",
         "last": "Viimeinen myynti",
         "late": "joista myöhässä maksettu",
@@ -113,6 +116,8 @@ class DayReport:
     open_count: int
     """Not finished yet (still payable); shown so that an X report taken mid-sale adds up."""
     made_at: datetime
+    tips_cents: int = 0
+    """The customers' tips within ``paid_cents`` (``[tips]``)."""
     not_booked_count: int = 0
     """Paid, but a ZVT till did not book them: to book by hand or refund (``kiosk.store.bookings``)."""
 
@@ -154,6 +159,7 @@ def compute_report(sales: Iterable[SaleRecord], day: date, *, tz: tzinfo | None 
         other_count=sum(1 for s in todays if s.phase in (Phase.BLOCKED, Phase.ERROR)),
         open_count=sum(1 for s in todays if not s.phase.is_final),
         made_at=made_at,
+        tips_cents=sum(s.tip_cents for s in paid),
         not_booked_count=sum(1 for s in paid if is_not_booked(s.detail)),
     )
 
@@ -179,6 +185,7 @@ def format_report(report: DayReport, lang: str, *, width: int = 32, shop_name: s
         ("", ""),
         (t["paid"], str(report.paid_count)),
         (t["total_eur"], _plain(format_eur(report.paid_cents, lang))),
+        *([(f"  {t['tips']}", _plain(format_eur(report.tips_cents, lang)))] if report.tips_cents else []),
         (t["total_sats"], _plain(format_sats(report.paid_sats, lang))),
         (t["first"], _when(report.first_paid_at, report.day, lang, t["none"])),
         (t["last"], _when(report.last_paid_at, report.day, lang, t["none"])),

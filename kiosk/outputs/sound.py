@@ -15,21 +15,24 @@ from typing import Any
 import pygame
 
 from kiosk.config import LightSettings
+from kiosk.outputs.cues import CHIME_NOTES as CUE_NOTES
+from kiosk.outputs.cues import Cue
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE_HZ = 22_050
-CHIME_NOTES = ((880.0, 0.18), (1318.5, 0.32))
+CHIME_NOTES = CUE_NOTES[Cue.PAID]
 """(frequency in Hz, duration in seconds) of each note, played one after the other."""
 CHIME_VOLUME = 0.35
 """Peak amplitude as a share of full scale; kept low, a shop is not a stadium."""
 
 
-def chime_samples(rate_hz: int = SAMPLE_RATE_HZ, channels: int = 1) -> bytes:
+def chime_samples(rate_hz: int = SAMPLE_RATE_HZ, channels: int = 1,
+                  notes: tuple[tuple[float, float], ...] = CHIME_NOTES) -> bytes:
     """The chime as signed 16-bit native-endian PCM, ``channels`` interleaved copies per frame."""
     samples = array.array("h")
     peak = CHIME_VOLUME * 32767
-    for freq, duration_s in CHIME_NOTES:
+    for freq, duration_s in notes:
         frames = int(rate_hz * duration_s)
         for i in range(frames):
             t = i / rate_hz
@@ -46,6 +49,7 @@ class Chime:
     def __init__(self, settings: LightSettings) -> None:
         self._enabled = settings.sound
         self._sound: Any = None
+        self._cues: dict[Cue, Any] = {}
         self._we_opened_mixer = False
 
     @property
@@ -69,6 +73,8 @@ class Chime:
                 log.warning("paid chime off: the audio output uses %d-bit samples, the chime is 16-bit signed", size)
                 return
             self._sound = pygame.mixer.Sound(buffer=chime_samples(rate, channels))
+            self._cues = {cue: pygame.mixer.Sound(buffer=chime_samples(rate, channels, notes))
+                          for cue, notes in CUE_NOTES.items()}
         except (pygame.error, OSError, ValueError) as exc:
             log.warning("paid chime off: no usable audio output (%s)", exc)
             self._sound = None
@@ -78,6 +84,9 @@ class Chime:
         sound, self._sound = self._sound, None
         if sound is not None:
             sound.stop()
+        for cue_sound in self._cues.values():
+            cue_sound.stop()
+        self._cues = {}
         if self._we_opened_mixer:
             pygame.mixer.quit()
             self._we_opened_mixer = False
@@ -90,3 +99,13 @@ class Chime:
             self._sound.play()
         except pygame.error as exc:
             log.warning("paid chime failed: %s", exc)
+
+    def play_cue(self, cue: Cue) -> None:
+        """The cue's own notes (``kiosk.outputs.cues``) in the background; nothing when unavailable."""
+        sound = self._cues.get(cue)
+        if sound is None:
+            return
+        try:
+            sound.play()
+        except pygame.error as exc:
+            log.warning("%s chime failed: %s", cue.value, exc)

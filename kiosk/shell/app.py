@@ -34,7 +34,7 @@ from kiosk.shell.ledger import Ledger
 from kiosk.shell.loop import KEY_POLL_S, Hooks, Loop, Parts
 from kiosk.shell.messages import Message
 from kiosk.shell.recovery import read_recoverable
-from kiosk.shell.rules import timing_from
+from kiosk.shell.rules import timing_from, tip_rules_from
 from kiosk.store.ballast import Ballast
 from kiosk.store.journal import Journal
 from kiosk.store.paths import ensure_state_dir
@@ -60,7 +60,7 @@ class KioskApp:
         self.hooks = hooks or Hooks()
         self.demo = demo
         self.register = Register(timing_from(settings), shop_name=settings.shop.name,
-                                 logo_path=settings.shop.logo or None)
+                                 logo_path=settings.shop.logo or None, tips=tip_rules_from(settings))
         self.window = Window(settings.display, settings.shop.language, logo_path=settings.shop.logo or None)
         self.loop = Loop(self.register, self.window, self.hooks, owner=self, demo=demo)
         self.loop.on_started = self.warm_up

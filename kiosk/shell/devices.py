@@ -14,6 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk.config import Settings, shop_timezone
+from kiosk.core.view import View
+from kiosk.outputs.cues import Cue
+from kiosk.shell.announce import Announcer
 from kiosk.shell.messages import Message, PrinterState
 from kiosk.store.journal import Journal
 
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from kiosk.outputs.light import StatusLight
     from kiosk.outputs.print_worker import PrintWorker
     from kiosk.outputs.sound import Chime
+    from kiosk.outputs.speech import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ class Devices:
         self.chime: Chime | None = None
         self.printer: PrintWorker | None = None
         """The print worker (None without a printer)."""
+        self.speaker: Speaker | None = None
+        self.announcer: Announcer | None = None
+        """Cues and spoken words as the screen changes (``kiosk.shell.announce``)."""
 
     @property
     def light_pattern(self) -> str | None:
@@ -67,8 +74,30 @@ class Devices:
                                         settings.printer, on_status=lambda problem: self._post(PrinterState(problem)),
                                         tz=shop_timezone(settings))
             self.printer.start()
+        self._open_announcer()
+
+    def _open_announcer(self) -> None:
+        settings = self._settings
+        if settings.accessibility.speech:
+            from kiosk.outputs.speech import Speaker
+
+            self.speaker = Speaker(settings.accessibility.speech_command, settings.shop.language,
+                                   settings.accessibility.speech_wpm)
+            self.speaker.start()
+        players: list[Callable[[Cue], None]] = [] if self.buzzer is None else [self.buzzer.play]
+        if self.chime is not None:
+            players.append(self.chime.play_cue)
+        if players or self.speaker is not None:
+            self.announcer = Announcer(settings.shop.language, players=players, voice=self.speaker)
+
+    def announce(self, view: View) -> None:
+        """Hand the view on screen to the announcer (main thread; returns at once)."""
+        if self.announcer is not None:
+            self.announcer.observe(view)
 
     def close(self) -> None:
+        if self.speaker is not None:
+            self.speaker.stop()
         if self.printer is not None:
             self.printer.stop()
         for device in (self.chime, self.buzzer, self.light):

@@ -75,6 +75,8 @@ class Ledger:
         self._journal = journal
         self._devices = devices
         self._till = till
+        self._tips: dict[str, int] = {}
+        """Each sale's tip, as journaled here (others are read from the journal): for ``EVENT INVOICE``."""
         self._ballast = ballast
         self._protocol: Protocol = protocol_class(settings)
         self._backlog: list[tuple[Record, datetime]] = []
@@ -167,15 +169,18 @@ class Ledger:
         match effect:
             case fx.RecordSale():
                 journal.create_sale(reference=effect.reference, amount_cents=effect.amount_cents,
-                                    source=effect.source, at=now)
+                                    source=effect.source, at=now, tip_cents=effect.tip_cents)
+                self._tips = {effect.reference: effect.tip_cents}  # only the newest sale shows invoices
             case fx.RecordSession():
                 journal.set_session(effect.reference, effect.session_id, now)
                 log.info("sale %s: Mion session %s", effect.reference, effect.session_id,
                          extra={"kiosk_sale": effect.reference, "mion_session": effect.session_id})
             case fx.RecordAttempt():
                 journal.add_attempt(effect.reference, effect.attempt, now)
+                tip = self._tip_of(effect.reference) if protocol is not None else 0
                 line = None if protocol is None else protocol.invoice_message(
-                    effect.reference, effect.attempt.amount_sat, effect.expires_at)
+                    effect.reference, effect.attempt.amount_sat, effect.expires_at,
+                    **({"tip_cents": tip} if tip else {}))
                 if line is not None:
                     journal.queue_till_message(effect.reference, line, now)
                     self._flush_till()
@@ -188,9 +193,16 @@ class Ledger:
             case fx.RecordRefusal():
                 self._refused(effect.reference, effect.detail, now)
 
+    def _tip_of(self, reference: str) -> int:
+        if reference not in self._tips:  # a sale recovered after a restart
+            sale = self._journal.get(reference)
+            self._tips = {reference: sale.tip_cents if sale is not None else 0}
+        return self._tips[reference]
+
     def _paid(self, effect: fx.RecordPaid, now: datetime) -> None:
+        sale = self._journal.get(effect.reference)
         paid = PaidSale(reference=effect.reference, session_id=effect.session_id, paid_at=effect.paid_at,
-                        amount_msat=effect.amount_msat, late=effect.late)
+                        amount_msat=effect.amount_msat, late=effect.late, tip_cents=sale.tip_cents if sale else 0)
         copies, line = paid_outputs(self._settings, paid, self._protocol)
         recorded = self._journal.mark_paid(effect.reference, paid_at=effect.paid_at, amount_msat=effect.amount_msat,
                                            late=effect.late, at=now, print_copies=copies, till_line=line)

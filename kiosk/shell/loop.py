@@ -32,6 +32,7 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.register import Register
+from kiosk.core.tap_view import TapStage
 from kiosk.core.view import (
     CheckingView,
     Frame,
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TAP_BUSY = (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED)
+"""Tap stages during which Enter does not ask for more time (``kiosk.core.more_time``)."""
 MAX_WAIT_S = 1.0
 HOLD_S = 5.0
 """Longest a status poll of the invoice on screen is held while Mion's answer stays the same: the
@@ -189,7 +192,7 @@ class Loop:
             if self.parts is not None:
                 self.parts.ledger.retry(self.hooks.clock())
                 if self.parts.till is not None:
-                    self._tick_till(self.parts.till)
+                    self.parts.till.tick()  # logs a fault of its own: the till's clock work never stops the loop
             self.feed(ev.Tick())
             self._tick_light()
             self.draw()
@@ -198,13 +201,6 @@ class Loop:
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
-
-    @staticmethod
-    def _tick_till(till: Till) -> None:
-        try:
-            till.tick()
-        except Exception:  # the till's clock work must not stop the loop
-            log.exception("the till's timers failed")
 
     def _send_requests(self) -> None:
         polls, self._polls = self._polls, []
@@ -215,10 +211,13 @@ class Loop:
 
     def _hold_for(self, poll: fx.PollStatus) -> Hold | None:
         """Hold the poll of the invoice on screen until Mion says something new (``kiosk.mion.worker``),
-        never past the session's end, when the register wants to hear Mion's last word."""
+        never past the session's end, when the register wants to hear Mion's last word, and only once
+        Mion has answered this sale without a failure since: "reachable again" is news too."""
         sale = self.register.sale
         if sale is None or sale.reference != poll.reference or self.register.phase is not Phase.AWAITING_PAYMENT:
             return None
+        if sale.failures or sale.last_status is None or not self.mion_reachable:
+            return None  # after a failure (or before a first answer) the register wants the next answer at once
         every_s = self.register.timing.poll_interval_s
         at_most_s = min(HOLD_S, (sale.session_expires_at - self.hooks.clock()).total_seconds())
         return Hold(every_s=every_s, at_most_s=at_most_s) if at_most_s >= 2 * every_s else None
@@ -260,6 +259,8 @@ class Loop:
             key = key_for(event)
             if key is not None and self.parts is not None and Taps.key(key.value, self.parts.readers):
                 return  # a reader's PIN entry took it
+            if key is ev.Key.ENTER and self.taps.view is not None and self.taps.view.stage in TAP_BUSY:
+                return  # no "more time" (a fresh invoice) while a card is paying the one on screen
             if key is not None:
                 self.feed(ev.KeyPressed(key=key))
 
@@ -334,6 +335,8 @@ class Loop:
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
         self._offer(frame)
+        if self.parts is not None:
+            self.parts.devices.announce(frame.view)  # cues and spoken words (kiosk.shell.announce)
         if self.window.show(frame) and self.hooks.on_frame is not None:
             self.hooks.on_frame(frame, self.window)
 

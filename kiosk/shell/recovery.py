@@ -24,7 +24,7 @@ def recoverable_sales(unfinished: list[SaleRecord], recent: list[SaleRecord]) ->
     return tuple(
         ev.RecoveredSale(reference=s.reference, amount_cents=s.amount_cents, source=s.source,
                          created_at=s.created_at, session_id=s.session_id, last_attempt=last_attempt(s),
-                         ended=s.phase.is_final)
+                         ended=s.phase.is_final, tip_cents=s.tip_cents)
         for s in [*unfinished, *ended])
 
 

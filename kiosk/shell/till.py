@@ -24,7 +24,7 @@ from datetime import datetime
 from kiosk.config import Settings
 from kiosk.core import effects as fx
 from kiosk.core import events as ev
-from kiosk.core.model import SaleSource
+from kiosk.core.model import Phase, SaleSource
 from kiosk.core.register import Register
 from kiosk.core.till_notice import TillNotice
 from kiosk.core.view import IdleView, View
@@ -105,9 +105,13 @@ class Till:
         self.protocol.on_quiet()
 
     def tick(self) -> None:
-        """Time passed: send what the protocol sends unasked (main thread, once per loop iteration)."""
-        for data in self.protocol.on_tick(self._clock()):
-            self._link.write(data)
+        """Time passed: send what the protocol sends unasked (main thread, once per loop iteration).
+        A fault is logged: the till's clock work must not stop the loop."""
+        try:
+            for data in self.protocol.on_tick(self._clock()):
+                self._link.write(data)
+        except Exception:
+            log.exception("the till's timers failed")
 
     def on_link(self, connected: bool) -> None:
         log.info("till link %s", "connected" if connected else "disconnected")
@@ -145,7 +149,18 @@ class Till:
 
     def sale_state(self, reference: str | None) -> SaleRecord | None:
         reference = reference or self._register.open_reference
-        return None if reference is None else self._journal.get(reference)
+        if reference is None:
+            return None
+        return self._journal.get(reference) or self._waiting_for_tip(reference)
+
+    def _waiting_for_tip(self, reference: str) -> SaleRecord | None:
+        """A sale the customer is choosing a tip for is not journaled yet: the till hears it is preparing."""
+        held = self._register.tips.pending
+        if held is None or held.reference != reference:
+            return None
+        now = self._clock()
+        return SaleRecord(reference=reference, amount_cents=held.amount_cents, source=held.source,
+                          phase=Phase.CREATING_SESSION, created_at=now, updated_at=now)
 
     def last_paid(self) -> SaleRecord | None:
         return self._journal.last_paid()

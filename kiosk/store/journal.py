@@ -50,7 +50,6 @@ from kiosk.store.statements import (
     insert_till_line,
     sale_head,
 )
-from kiosk.store.zvt_book import ZvtBookStore
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ CACHE_KIB = 256
 __all__ = ["DuplicateReference", "Journal", "UnknownOutboxItem", "UnknownReference"]
 
 
-class Journal(Outboxes, TillBookings, ZvtBookStore):
+class Journal(Outboxes, TillBookings):
     """The sales journal in one SQLite file (``":memory:"`` for tests). Open it before use.
 
     ``read_only=True`` is for reports (``kiosk history``, ``show``, ``report`` without ``--close``): it
@@ -226,7 +225,8 @@ class Journal(Outboxes, TillBookings, ZvtBookStore):
                 if conn.execute("SELECT 1 FROM sale WHERE reference = ?", (reference,)).fetchone() is None:
                     return reference
 
-    def create_sale(self, *, reference: str, amount_cents: int, source: SaleSource, at: datetime) -> None:
+    def create_sale(self, *, reference: str, amount_cents: int, source: SaleSource, at: datetime,
+                    tip_cents: int = 0) -> None:
         """Record a new sale in phase CREATING_SESSION.
 
         Raises:
@@ -237,13 +237,15 @@ class Journal(Outboxes, TillBookings, ZvtBookStore):
             raise ValueError(f"amount_cents must be a positive whole number, got {amount_cents!r}")
         if not isinstance(source, SaleSource):
             raise TypeError(f"source must be a SaleSource, got {source!r}")
+        if type(tip_cents) is not int or not 0 <= tip_cents < amount_cents:
+            raise ValueError(f"tip_cents must be a whole number from 0 to below the amount, got {tip_cents!r}")
         now = to_us(at, "at")
         try:
             with self._tx(f"record sale {reference}") as conn:
                 conn.execute(
-                    "INSERT INTO sale (reference, amount_cents, source, phase, created_us, updated_us) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (reference, amount_cents, source.value, Phase.CREATING_SESSION.value, now, now))
+                    "INSERT INTO sale (reference, amount_cents, source, phase, created_us, updated_us, tip_cents) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (reference, amount_cents, source.value, Phase.CREATING_SESSION.value, now, now, tip_cents))
         except StoreError as exc:
             if isinstance(exc.__cause__, sqlite3.IntegrityError):
                 raise DuplicateReference(f"a sale with reference {reference} is already recorded") from exc

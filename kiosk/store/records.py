@@ -49,6 +49,8 @@ class SaleRecord:
     till_notified_at: datetime | None = None
     attempts: tuple[AttemptRecord, ...] = ()
     statuses: tuple[StatusRecord, ...] = ()
+    tip_cents: int = 0
+    """The customer's tip, as part of ``amount_cents`` (the total charged); the price is the difference."""
 
     @property
     def amount_sat(self) -> int | None:

@@ -128,6 +128,11 @@ _V3 = (
 )
 
 _V4 = (
+    # The customer's tip (``[tips]``), in cents, as part of ``amount_cents`` (which stays what was charged).
+    "ALTER TABLE sale ADD COLUMN tip_cents INTEGER NOT NULL DEFAULT 0 CHECK (tip_cents >= 0)",
+)
+
+_V5 = (
     # The ZVT terminal's trace and receipt numbers, end-of-day totals and the paid status the till has
     # not answered yet (kiosk.store.zvt_book): one row, so they survive a restart.
     """
@@ -145,7 +150,7 @@ _V4 = (
     "INSERT INTO zvt_counter (id) VALUES (1)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)
@@ -216,7 +221,7 @@ def maybe_from_us(value: int | None) -> datetime | None:
 
 SALE_COLUMNS = (
     "id, reference, amount_cents, source, phase, created_us, updated_us, session_id, paid_at_us, "
-    "amount_msat, detail, late, receipt_printed_us, till_notified_us"
+    "amount_msat, detail, late, receipt_printed_us, till_notified_us, tip_cents"
 )
 """The ``sale`` columns in the order :func:`sale_from_row` expects."""
 
@@ -226,7 +231,7 @@ def sale_from_row(
 ) -> SaleRecord:
     """A :class:`SaleRecord` from a ``SELECT {SALE_COLUMNS}`` row and its child records."""
     (_, reference, amount_cents, source, phase, created_us, updated_us, session_id, paid_at_us,
-     amount_msat, detail, late, printed_us, notified_us) = row
+     amount_msat, detail, late, printed_us, notified_us, tip_cents) = row
     return SaleRecord(
         reference=str(reference),
         amount_cents=_int(amount_cents),
@@ -243,6 +248,7 @@ def sale_from_row(
         till_notified_at=maybe_from_us(_opt_int(notified_us)),
         attempts=attempts,
         statuses=statuses,
+        tip_cents=_int(tip_cents),
     )
 
 

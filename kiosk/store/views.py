@@ -30,14 +30,17 @@ def history_text(records: Iterable[SaleRecord], lang: str, tz: tzinfo) -> str:
     sales = list(records)
     if not sales:
         return "No sales.\n"
-    rows = [("Time", "Reference", "EUR", "sats", "Status")]
+    tipped = any(s.tip_cents for s in sales)  # the tip column appears once a sale has a tip
+    rows = [("Time", "Reference", "EUR", *(("tip",) if tipped else ()), "sats", "Status")]
     rows += [(_local(s.created_at, tz), _safe(s.reference), format_eur(s.amount_cents, lang),
+              *((format_eur(s.tip_cents, lang) if s.tip_cents else "-",) if tipped else ()),
               "-" if s.amount_sat is None else format_sats(s.amount_sat, lang), _status_word(s)) for s in sales]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    count = len(rows[0])
+    widths = [max(len(row[i]) for row in rows) for i in range(count)]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
-                 row[3].rjust(widths[3]), row[4]]
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                 *(row[i].rjust(widths[i]) for i in range(2, count - 1)), row[-1]]
         lines.append("  ".join(cells).rstrip())
     lines.append(_summary(sales, lang))
     return "\n".join(lines) + "\n"
@@ -50,6 +53,7 @@ def sale_text(record: SaleRecord, tz: tzinfo, *, lang: str = "en") -> str:
         ("Reference", _safe(r.reference)),
         ("Status", _status_word(r)),
         ("Amount", format_eur(r.amount_cents, lang)),
+        ("Tip", f"{format_eur(r.tip_cents, lang)} (included in the amount)" if r.tip_cents else "-"),
         ("Invoice amount", "-" if r.amount_msat is None
          else f"{format_sats(sats_for(r.amount_msat), lang)} ({r.amount_msat} msat)"),
         ("Source", r.source.value),
@@ -90,8 +94,10 @@ def _status_word(sale: SaleRecord) -> str:
 def _summary(sales: list[SaleRecord], lang: str) -> str:
     paid = [s for s in sales if s.phase is Phase.PAID]
     total = sum(s.amount_cents for s in paid)
+    tips = sum(s.tip_cents for s in paid)
     noun = "sale" if len(sales) == 1 else "sales"
-    return f"{len(sales)} {noun}, {len(paid)} paid, {format_eur(total, lang)} received"
+    tip_part = f" (of which {format_eur(tips, lang)} tips)" if tips else ""
+    return f"{len(sales)} {noun}, {len(paid)} paid, {format_eur(total, lang)} received{tip_part}"
 
 
 def _local(moment: datetime, tz: tzinfo) -> str:
@@ -126,6 +132,7 @@ def _summary_dict(r: SaleRecord) -> dict[str, object]:
         "reference": r.reference,
         "phase": r.phase.value,
         "amount_cents": r.amount_cents,
+        "tip_cents": r.tip_cents,
         "amount_msat": r.amount_msat,
         "amount_sat": r.amount_sat,
         "source": r.source.value,

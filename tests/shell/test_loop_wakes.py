@@ -140,3 +140,35 @@ class _Waiting:
 
     def is_set(self) -> bool:
         return self._event.is_set()
+
+
+def test_after_a_failed_poll_the_next_answer_is_handed_on_at_once(
+        simulator: MionSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loop_module, "HOLD_S", 0.5)  # a short hold keeps the test short; the rule is the same
+    with kiosk(simulator, tmp_path) as app:
+        show_invoice(app)
+        parts = app.loop.parts
+        assert parts is not None
+        sent: list[tuple[str, Hold | None]] = []
+        submit, dispatch = parts.worker.submit, app.loop.dispatch
+
+        def recorded_submit(effect: MionEffect, hold: Hold | None = None) -> None:
+            if type(effect).__name__ == "PollStatus":
+                sent.append(("poll", hold))
+            submit(effect, hold)
+
+        def recorded_dispatch(message: Message) -> None:
+            if isinstance(message, ev.RequestFailed):
+                sent.append(("failed", None))
+            dispatch(message)
+
+        parts.worker.submit = recorded_submit  # type: ignore[method-assign]
+        app.loop.dispatch = recorded_dispatch  # type: ignore[method-assign]
+        drive(app, lambda a: any(kind == "poll" and hold is not None for kind, hold in sent), timeout_s=10)
+        parts.worker.release(app.register.sale.reference)  # type: ignore[union-attr]  # end the hold now
+        simulator.fail_next(1, "503")
+        drive(app, lambda a: ("failed", None) in sent and sent[-1][0] == "poll" and sent.index(("failed", None))
+              < len(sent) - 1, timeout_s=10)
+        after = sent[sent.index(("failed", None)) + 1]
+        assert after == ("poll", None)  # not held: the register hears "reachable again" at once
+        drive(app, lambda a: sent[-1][0] == "poll" and sent[-1][1] is not None, timeout_s=10)  # then held again

@@ -122,7 +122,7 @@ class ZvtTill(TillProtocol):
         self.terminal.reset()
 
     @staticmethod
-    def invoice_message(reference: str, sat: int, expires_at: datetime) -> str | None:
+    def invoice_message(reference: str, sat: int, expires_at: datetime, *, tip_cents: int = 0) -> str | None:
         return outcome_line("SHOWN", reference)
 
     @staticmethod

@@ -1,0 +1,85 @@
+"""The screen's themes (``[display] theme``) and large text (``[display] large_text``).
+
+Screens draw with the colours of :class:`kiosk.display.layout.Palette`; :func:`apply` sets them for
+the chosen theme before the first frame (and :func:`themed` for one screenshot). The high-contrast
+theme is pure white text on black, a yellow accent and a dark green paid screen: every text colour
+is at least 7:1 against its background (WCAG AAA), which ``tests/display`` checks. Nothing about a
+sale is told by colour alone: every outcome has its own icon, words and sound.
+
+Large text raises the size cap of every line of text by :data:`LARGE_TEXT_SCALE`; a line still never
+leaves its slot (it is fitted to it), so every screen stays sound at every size, which is tested too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kiosk.display.layout import Color, Palette
+
+THEMES: dict[str, dict[str, Color]] = {
+    "normal": {
+        "BG": (17, 21, 28), "PANEL": (30, 36, 46), "TEXT": (244, 245, 247), "MUTED": (148, 157, 172),
+        "TRACK": (52, 60, 74), "ACCENT": (247, 147, 26), "ERROR": (255, 128, 118), "PAID_BG": (21, 128, 61),
+        "PAID_FG": (255, 255, 255), "POLE_BG": (6, 10, 12), "POLE_TEXT": (226, 232, 226),
+    },
+    "high-contrast": {
+        "BG": (0, 0, 0), "PANEL": (0, 0, 0), "TEXT": (255, 255, 255), "MUTED": (230, 230, 230),
+        "TRACK": (110, 110, 110), "ACCENT": (255, 214, 0), "ERROR": (255, 170, 160), "PAID_BG": (0, 80, 30),
+        "PAID_FG": (255, 255, 255), "POLE_BG": (0, 0, 0), "POLE_TEXT": (255, 255, 255),
+    },
+}
+THEME_NAMES = tuple(THEMES)
+LARGE_TEXT_SCALE = 1.3
+
+
+class _TextSize:
+    scale = 1.0
+
+
+def text_cap(max_px: int | None) -> int | None:
+    """A line's size cap, raised in large-text mode (None: no cap, the slot decides)."""
+    return None if max_px is None or _TextSize.scale == 1.0 else round(max_px * _TextSize.scale)
+
+
+def apply(theme: str, large_text: bool = False) -> None:
+    """Use ``theme``'s colours and the text size from now on (call before drawing).
+
+    Raises:
+        ValueError: an unknown theme, naming the known ones.
+    """
+    if theme not in THEMES:
+        raise ValueError(f"unknown theme {theme!r}: expected one of {', '.join(THEME_NAMES)}")
+    for name, color in THEMES[theme].items():
+        setattr(Palette, name, color)
+    _TextSize.scale = LARGE_TEXT_SCALE if large_text else 1.0
+
+
+def current() -> tuple[str, bool]:
+    """The theme in use and whether text is large."""
+    colors = {name: getattr(Palette, name) for name in THEMES["normal"]}
+    name = next((n for n, c in THEMES.items() if c == colors), "normal")
+    return name, _TextSize.scale != 1.0
+
+
+@contextmanager
+def themed(theme: str, large_text: bool = False) -> Iterator[None]:
+    """``theme`` and text size inside the block, the previous ones after it."""
+    before = current()
+    apply(theme, large_text)
+    try:
+        yield
+    finally:
+        apply(*before)
+
+
+def contrast_ratio(a: Color, b: Color) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+    def luminance(c: Color) -> float:
+        def channel(v: int) -> float:
+            s = v / 255
+            return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+        r, g, b_ = (channel(v) for v in c)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
