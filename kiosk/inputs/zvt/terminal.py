@@ -68,8 +68,19 @@ class Auth:
 
 
 def outcome_line(kind: str, reference: str, detail: str = "") -> str:
-    """The till message the journal queues for an outcome: ``ZVT <kind> <reference> [<detail>]``."""
+    """The till message the journal queues for an outcome: ``ZVT <kind> <reference> [<detail>]``.
+
+    A payment's detail is its Mion session id, then ``tip=<cents>`` when the customer added a tip."""
     return f"ZVT {kind} {reference} {detail}".rstrip()
+
+
+def tip_of(fields: list[str]) -> int:
+    """The ``tip=<cents>`` among a payment line's fields; 0 when there is none (tips off, no tip)."""
+    for field in fields:
+        value = field.removeprefix("tip=")
+        if value != field and value.isascii() and value.isdigit():
+            return int(value)
+    return 0
 
 
 class Terminal:
@@ -300,11 +311,13 @@ class Terminal:
             if auth is None or not mine:
                 self._not_booked(reference, why)
                 return []
-            counters = self._book.zvt_paid(reference, auth.amount_cents)  # StoreError: the message waits
+            tip = tip_of(rest[1:])  # the customer's tip on top of the till's amount: the total is booked
+            counters = self._book.zvt_paid(reference, auth.amount_cents + tip)  # StoreError: the message waits
             self.auth = None
-            booking = self._booking(auth, session, counters)
+            booking = self._booking(auth, session, counters, tip)
             self.last_booking = booking
-            lines = [st.print_line(text, last=i == 6) for i, text in enumerate(st.slip_lines(booking))]
+            slip = st.slip_lines(booking)
+            lines = [st.print_line(text, last=i == len(slip) - 1) for i, text in enumerate(slip)]
             prints = lines if self.config & 0x82 == 0x82 else []
             self._queue(st.paid_status(booking), *prints, st.completion(), paid_reference=reference)
         elif kind == "ENDED" and auth is not None and mine:
@@ -318,10 +331,11 @@ class Terminal:
             self._queue(st.intermediate())
         return self._send()
 
-    def _booking(self, auth: Auth, session: str, counters: ZvtCounters) -> st.Booking:
-        return st.Booking(amount_cents=auth.amount_cents, trace=counters.trace, receipt=counters.receipt,
-                          at=self._local_now(), terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
-                          session_id=session, reference=auth.reference, with_currency=auth.with_currency)
+    def _booking(self, auth: Auth, session: str, counters: ZvtCounters, tip: int) -> st.Booking:
+        return st.Booking(amount_cents=auth.amount_cents + tip, tip_cents=tip, trace=counters.trace,
+                          receipt=counters.receipt, at=self._local_now(), terminal_id=self._zvt.terminal_id,
+                          card_name=self._zvt.card_name, session_id=session, reference=auth.reference,
+                          with_currency=auth.with_currency)
 
     def _journal_booking(self) -> st.Booking | None:
         """The last paid till sale as the journal holds it (after a restart the memory is empty)."""
@@ -330,7 +344,7 @@ class Terminal:
             return None
         counters = self._book.zvt_counters()
         numbered = counters.last_reference == record.reference  # else paid after the till gave up: no numbers
-        return st.Booking(amount_cents=record.amount_cents, trace=counters.trace if numbered else 0,
+        return st.Booking(amount_cents=record.amount_cents, tip_cents=record.tip_cents, trace=counters.trace if numbered else 0,
                           receipt=counters.last_receipt if numbered else 0,
                           at=record.paid_at.astimezone(shop_timezone(self._settings)),
                           terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
