@@ -121,7 +121,9 @@ def test_the_tills_abort_while_the_customer_chooses_a_tip_ends_the_sale_without_
         link.send(ABORT)
         link.run(app, lambda: link.ecr.finished() is not None)
         assert link.ecr.received[:2] == [bytes.fromhex("800000"), PLEASE_WAIT]
-        assert link.ecr.statuses()[-1][0x27] == b"\x6c" and link.ecr.finished() == bytes.fromhex("061E016C")
+        (failed,) = link.ecr.statuses()
+        assert failed == {0x27: b"\x6c", 0x04: bytes.fromhex("000000001250")}  # the till's amount: nothing charged
+        assert link.ecr.finished() == bytes.fromhex("061E016C")
         assert not isinstance(app.register.view(app.now()), TipView)
         (record,) = app.journal.sales_on(clock().date(), UTC)
 
@@ -131,3 +133,17 @@ def test_the_tills_abort_while_the_customer_chooses_a_tip_ends_the_sale_without_
     assert record.phase is Phase.CANCELLED and record.paid_at is None
     assert simulator.sessions() == []  # Mion was never asked
     assert link.ecr.received[0] == bytes.fromhex("800000")
+
+
+def test_no_key_at_the_tip_screen_ends_the_tills_sale_at_the_tip_timeout(
+        simulator: MionSimulator, clock: JumpClock, tmp_path: Path) -> None:
+    with tipping_kiosk(simulator, tmp_path, clock) as (app, link):
+        authorize_until_the_tip_screen(app, link, 1250)
+        clock.jump(app.settings.tips.choose_timeout_s - 1)
+        link.run(app, lambda: True)  # a turn of the loop at the new time
+        assert link.ecr.finished() is None and isinstance(app.register.view(app.now()), TipView)
+        clock.jump(1)
+        link.run(app, lambda: link.ecr.finished() is not None)
+        (record,) = app.journal.sales_on(clock().date(), UTC)
+    assert link.ecr.finished() == bytes.fromhex("061E016C") and link.ecr.statuses()[-1][0x27] == b"\x6c"
+    assert record.phase is Phase.CANCELLED and simulator.sessions() == []
