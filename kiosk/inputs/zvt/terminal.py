@@ -311,10 +311,10 @@ class Terminal:
             if auth is None or not mine:
                 self._not_booked(reference, why)
                 return []
-            tip = tip_of(rest[1:])  # the customer's tip on top of the till's amount: the total is booked
-            counters = self._book.zvt_paid(reference, auth.amount_cents + tip)  # StoreError: the message waits
+            total, tip = self._charged(auth, tip_of(rest[1:]))  # StoreError: the message waits
+            counters = self._book.zvt_paid(reference, total)
             self.auth = None
-            booking = self._booking(auth, session, counters, tip)
+            booking = self._booking(auth, session, counters, total, tip)
             self.last_booking = booking
             slip = st.slip_lines(booking)
             lines = [st.print_line(text, last=i == len(slip) - 1) for i, text in enumerate(slip)]
@@ -331,8 +331,20 @@ class Terminal:
             self._queue(st.intermediate())
         return self._send()
 
-    def _booking(self, auth: Auth, session: str, counters: ZvtCounters, tip: int) -> st.Booking:
-        return st.Booking(amount_cents=auth.amount_cents + tip, tip_cents=tip, trace=counters.trace,
+    def _charged(self, auth: Auth, line_tip: int) -> tuple[int, int]:
+        """The total charged and the tip within it: as the journal keeps the sale (the amount its Mion
+        session was created for, the total the customer saw), else the till's amount plus the tip
+        the payment's line carries."""
+        record = self._desk.sale_state(auth.reference)
+        if record is None:
+            return auth.amount_cents + line_tip, line_tip
+        if record.amount_cents - record.tip_cents != auth.amount_cents:
+            log.warning("ZVT sale %s: the journal has %d cents (tip %d) for the till's %d; the journal's are told",
+                        auth.reference, record.amount_cents, record.tip_cents, auth.amount_cents)
+        return record.amount_cents, record.tip_cents
+
+    def _booking(self, auth: Auth, session: str, counters: ZvtCounters, total: int, tip: int) -> st.Booking:
+        return st.Booking(amount_cents=total, tip_cents=tip, trace=counters.trace,
                           receipt=counters.receipt, at=self._local_now(), terminal_id=self._zvt.terminal_id,
                           card_name=self._zvt.card_name, session_id=session, reference=auth.reference,
                           with_currency=auth.with_currency)
