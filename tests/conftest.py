@@ -10,6 +10,7 @@ import pytest
 from clocks import FakeClock, FakeMonotonic, Wait, wait_until
 
 from kiosk.mion.simulator import MionSimulator
+from tests.fault_tools import JumpClock
 from tests.helpers import API_KEY
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -39,7 +40,17 @@ def small_disk_reserve(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def simulator() -> Iterator[MionSimulator]:
-    """The Mion simulator on loopback, taking the tests' key (tests/helpers.py) and issuing regtest invoices."""
-    with MionSimulator(api_key=API_KEY, network="regtest") as sim:
+def clock() -> JumpClock:
+    """A clock that can jump: the kiosk's (``Hooks(clock=clock)``) and, with ``jump_clock``, the simulator's."""
+    return JumpClock()
+
+
+@pytest.fixture
+def simulator(request: pytest.FixtureRequest) -> Iterator[MionSimulator]:
+    """The Mion simulator on loopback, taking the tests' key (tests/helpers.py) and issuing regtest invoices.
+
+    In a module marked ``jump_clock`` it runs on the ``clock`` fixture, so a jump moves both.
+    """
+    clock = request.getfixturevalue("clock") if request.node.get_closest_marker("jump_clock") else None
+    with MionSimulator(api_key=API_KEY, network="regtest", clock=clock) as sim:
         yield sim

@@ -50,15 +50,7 @@ FAULTS = ("500", "drop", "drop_after", "malformed")
 """Faults sprinkled between kills (the slow ones, Retry-After and hanging, are left to test_faults)."""
 
 
-@pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
-def simulator(clock: JumpClock) -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest", clock=clock) as sim:
-        yield sim
+pytestmark = pytest.mark.jump_clock  # the simulator runs on the kiosk's jumping clock (conftest)
 
 
 class TillEnd:

@@ -31,11 +31,6 @@ AMOUNT_CENTS = 1250
 
 
 @pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
 def simulator(clock: JumpClock) -> Iterator[MionSimulator]:
     # A "timeout" holds its request 2 s (well beyond the 0.5 s read timeout), then lets it go.
     with MionSimulator(api_key=API_KEY, network="regtest", hang_s=2.0, clock=clock) as sim:

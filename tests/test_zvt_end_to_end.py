@@ -26,7 +26,7 @@ from kiosk.store.bookings import is_not_booked
 from kiosk.store.records import SaleRecord
 from tests.clocks import T0, Wait
 from tests.fault_tools import JumpClock
-from tests.helpers import API_KEY, drive, running_kiosk, settings_for
+from tests.helpers import drive, running_kiosk, settings_for
 from tests.zvt_ecr import ABORT, EcrWire, apdu, authorization, registration
 
 ZERO = SaleRecord(reference="-", amount_cents=1, source=SaleSource.POS, phase=Phase.IDLE, created_at=T0,
@@ -62,15 +62,7 @@ class Link:
         drive(app, lambda a: bool(until()), step=self.poll, timeout_s=timeout_s)  # type: ignore[operator]
 
 
-@pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
-def simulator(clock: JumpClock) -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest", clock=clock) as sim:
-        yield sim
+pytestmark = pytest.mark.jump_clock  # the simulator runs on the kiosk's jumping clock (conftest)
 
 
 @contextlib.contextmanager

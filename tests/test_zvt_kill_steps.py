@@ -29,7 +29,6 @@ from kiosk.mion.simulator import MionSimulator
 from kiosk.store.bookings import is_not_booked
 from tests.clocks import Wait
 from tests.fault_tools import JumpClock
-from tests.helpers import API_KEY
 from tests.test_zvt_end_to_end import ROOT, ZERO, Link, tcp_kiosk
 from tests.zvt_ecr import EcrWire, apdu, authorization, registration
 
@@ -39,15 +38,7 @@ ACK = bytes.fromhex("800000")
 PLEASE_WAIT = bytes.fromhex("04FF010E")
 
 
-@pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
-def simulator(clock: JumpClock) -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest", clock=clock) as sim:
-        yield sim
+pytestmark = pytest.mark.jump_clock  # the simulator runs on the kiosk's jumping clock (conftest)
 
 
 @dataclass

@@ -21,22 +21,14 @@ from kiosk.outputs.report import compute_report, format_report
 from kiosk.shell.app import KioskApp
 from kiosk.shell.loop import Hooks
 from tests.fault_tools import JumpClock
-from tests.helpers import API_KEY, drive, running_kiosk, settings_for
+from tests.helpers import drive, running_kiosk, settings_for
 from tests.test_zvt_end_to_end import Link
 from tests.zvt_ecr import ABORT, EcrWire, authorization, registration
 
 PLEASE_WAIT = bytes.fromhex("04FF010E")
 
 
-@pytest.fixture
-def clock() -> JumpClock:
-    return JumpClock()
-
-
-@pytest.fixture
-def simulator(clock: JumpClock) -> Iterator[MionSimulator]:
-    with MionSimulator(api_key=API_KEY, network="regtest", clock=clock) as sim:
-        yield sim
+pytestmark = pytest.mark.jump_clock  # the simulator runs on the kiosk's jumping clock (conftest)
 
 
 @contextlib.contextmanager
