@@ -39,6 +39,10 @@ class TipTexts:
     """Spoken on the tip screen: ``{amount}``, then one ``say_tip_option`` per preset and ``say_no_tip``."""
     say_tip_option: str
     say_no_tip: str
+    say_custom: str
+    """Spoken on the typed-tip screen before a digit: ``{amount}`` is the amount before the tip."""
+    say_custom_total: str
+    """Spoken as the customer types: ``{tip}`` typed so far and the ``{total}`` it makes."""
 
 
 EN = TipTexts(
@@ -49,7 +53,8 @@ EN = TipTexts(
     say_amount="Please pay {amount}.", say_paid="Paid. Thank you!", say_expired="The payment has expired.",
     say_cancelled="The payment was cancelled.", say_error="The payment is not possible.",
     say_tip="Amount {amount}. Would you like to add a tip?", say_tip_option="Key {key}: {pct} percent, total {total}.",
-    say_no_tip="Key 0: no tip.",
+    say_no_tip="Key 0: no tip.", say_custom="Type your tip, then press Enter. Amount {amount}.",
+    say_custom_total="Tip {tip}. Total {total}.",
 )
 DE = TipTexts(
     lang="de", tip_title="Trinkgeld geben? Betrag {amount}", tip_option="{pct} %  +{tip}  =  {total}",
@@ -59,7 +64,8 @@ DE = TipTexts(
     say_amount="Bitte {amount} bezahlen.", say_paid="Bezahlt. Vielen Dank!", say_expired="Die Zahlung ist abgelaufen.",
     say_cancelled="Die Zahlung wurde abgebrochen.", say_error="Die Zahlung ist nicht möglich.",
     say_tip="Betrag {amount}. Möchten Sie Trinkgeld geben?", say_tip_option="Taste {key}: {pct} Prozent, gesamt {total}.",
-    say_no_tip="Taste 0: kein Trinkgeld.",
+    say_no_tip="Taste 0: kein Trinkgeld.", say_custom="Trinkgeld eingeben, dann Enter drücken. Betrag {amount}.",
+    say_custom_total="Trinkgeld {tip}. Gesamt {total}.",
 )
 FI = TipTexts(
     lang="fi", tip_title="Lisätäänkö tippi? Summa {amount}", tip_option="{pct} %  +{tip}  =  {total}",
@@ -69,7 +75,8 @@ FI = TipTexts(
     say_amount="Maksa {amount}.", say_paid="Maksettu. Kiitos!", say_expired="Maksu vanheni.",
     say_cancelled="Maksu peruttiin.", say_error="Maksu ei ole mahdollinen.",
     say_tip="Summa {amount}. Haluatko lisätä tipin?", say_tip_option="Näppäin {key}: {pct} prosenttia, yhteensä {total}.",
-    say_no_tip="Näppäin 0: ei tippiä.",
+    say_no_tip="Näppäin 0: ei tippiä.", say_custom="Kirjoita tippi ja paina Enter. Summa {amount}.",
+    say_custom_total="Tippi {tip}. Yhteensä {total}.",
 )
 
 _BY_LANG = {t.lang: t for t in (EN, DE, FI)}
