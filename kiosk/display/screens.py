@@ -64,7 +64,7 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
     else:
         surface.fill(Palette.BG)
     if isinstance(view, InvoiceView):
-        return _tap_hint(surface, view, frame, language, assets, _invoice(surface, view, frame.status, t, assets, anim_s))
+        return _invoice(surface, view, frame, t, assets, anim_s)
     areas = frame_areas(surface.get_size())
     background = Palette.PAID_BG if isinstance(view, PaidView) else Palette.BG
     boxes = _status(surface, frame.status, areas.footer, t, assets, background)
@@ -263,10 +263,13 @@ def _waiting(surface: pygame.Surface, view: PreparingView | CheckingView, area: 
     ]
 
 
-def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: Texts, assets: Assets,
+def _invoice(surface: pygame.Surface, view: InvoiceView, frame: Frame, t: Texts, assets: Assets,
              anim_s: float) -> list[Box]:
     fonts = assets.fonts
-    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size)
+    tap = frame.tap
+    tap_shown = tap is not None and not (view.checking and tap.stage is TapStage.OFFERED)
+    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size, rate=view.show_rate,
+                            note=tap_shown and view.more_time_hint)
     code = assets.qr.surface(view.invoice, layout.module_px)
     surface.blit(code, layout.qr)
     boxes = [Box("qr", BoxKind.QR, layout.qr.copy(), layout.qr.copy(), view.invoice)]
@@ -277,7 +280,13 @@ def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: 
                                    color=Palette.MUTED, align=align))
     boxes += widgets.countdown_ring(surface, fonts, layout.countdown, view.seconds_left, view.lifetime_s,
                                     format_countdown(view.seconds_left))
-    if view.checking:
+    boxes += tip_screens.invoice_lines(surface, view, layout, t.lang, assets, align)
+    if tap is not None and tap_shown:
+        # With tap to pay the first hint says what a card tap does now ("or tap your card", ...).
+        color = Palette.ACCENT if tap.stage in (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED) else Palette.TEXT
+        boxes.append(widgets.paragraph(surface, fonts, "hint", tap_line(tap, t.lang), layout.hint,
+                                       face=Face.SEMIBOLD, color=color, max_px=_px(surface, 0.05), max_lines=2))
+    elif view.checking:
         side = layout.hint.height
         spin_slot, text_slot = columns(layout.hint, [side, max(1, layout.hint.width - 2 * side)], gap=side // 2)
         spin_slot.width = min(spin_slot.width, side)
@@ -288,7 +297,7 @@ def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: 
         boxes.append(widgets.paragraph(surface, fonts, "hint", tip_screens.hint_line(view, t.scan_hint, t.lang),
                                        layout.hint, face=Face.SEMIBOLD,
                                        color=Palette.TEXT, max_px=_px(surface, 0.05), max_lines=2))
-    boxes += _status(surface, status, layout.footer, t, assets, Palette.BG)
+    boxes += _status(surface, frame.status, layout.footer, t, assets, Palette.BG)
     return boxes
 
 
@@ -342,18 +351,3 @@ def _message(surface: pygame.Surface, view: MessageView, area: pygame.Rect, t: T
         boxes.append(widgets.paragraph(surface, fonts, "detail", _printable(view.detail), extra, face=Face.MONO,
                                        max_px=_px(surface, 0.04), max_lines=3, color=Palette.MUTED))
     return boxes
-
-
-def _tap_hint(surface: pygame.Surface, view: InvoiceView, frame: Frame, language: str, assets: Assets,
-              boxes: list[Box]) -> list[Box]:
-    """With tap to pay: the invoice's hint line says what a card tap does now ("or tap your card", ...)."""
-    tap = frame.tap
-    if tap is None or (view.checking and tap.stage is TapStage.OFFERED):
-        return boxes
-    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size)
-    surface.fill(Palette.BG, layout.hint)
-    color = Palette.ACCENT if tap.stage in (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED) else Palette.TEXT
-    kept = [box for box in boxes if box.name not in ("hint", "spinner")]
-    kept.append(widgets.paragraph(surface, assets.fonts, "hint", tap_line(tap, language), layout.hint,
-                                  face=Face.SEMIBOLD, color=color, max_px=_px(surface, 0.05), max_lines=2))
-    return kept

@@ -14,7 +14,7 @@ from kiosk.core.view import InvoiceView, TipCustomView, TipView
 from kiosk.display import widgets
 from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
-from kiosk.display.layout import Box, Palette, columns, flow, stack
+from kiosk.display.layout import Box, InvoiceLayout, Palette, columns, flow, stack
 
 
 def _px(surface: pygame.Surface, fraction: float) -> int:
@@ -83,7 +83,21 @@ def sats_line(view: InvoiceView, lang: str) -> str:
 
 
 def hint_line(view: InvoiceView, scan_hint: str, lang: str) -> str:
-    """The scan hint, then this invoice's rate when the shop shows it (``[display] show_rate``)."""
-    hint = tip_texts(lang).more_time if view.more_time_hint else scan_hint
+    """The scan hint, or which key gives more time once the invoice runs low (``kiosk.core.more_time``)."""
+    return tip_texts(lang).more_time if view.more_time_hint else scan_hint
+
+
+def invoice_lines(surface: pygame.Surface, view: InvoiceView, layout: InvoiceLayout, lang: str, assets: Assets,
+                  align: str) -> list[Box]:
+    """The invoice's own lines beside the hint: its rate (``[display] show_rate``) and, while the first
+    hint names the card tap, the "more time" key on a line of its own."""
+    boxes: list[Box] = []
     rate = rate_line(view.amount_cents, view.amount_msat, lang) if view.show_rate else None
-    return hint if rate is None else f"{hint} · {rate}"
+    if layout.rate is not None and rate is not None:
+        boxes.append(widgets.text_line(surface, assets.fonts, "rate", rate, layout.rate, color=Palette.MUTED,
+                                       align=align))
+    if layout.note is not None:
+        boxes.append(widgets.paragraph(surface, assets.fonts, "note", tip_texts(lang).more_time, layout.note,
+                                       face=Face.SEMIBOLD, color=Palette.TEXT, max_px=_px(surface, 0.05),
+                                       max_lines=1))
+    return boxes
