@@ -58,6 +58,8 @@ class Box:
     rect: pygame.Rect
     slot: pygame.Rect
     text: str = ""
+    px: int = 0
+    """For text: the font size it was drawn at (tests compare sizes between themes and text sizes)."""
 
 
 @dataclass(frozen=True, slots=True)

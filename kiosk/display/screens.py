@@ -223,7 +223,7 @@ def _pole(surface: pygame.Surface, lines: tuple[str, str], slot: pygame.Rect, as
         image = font.render(row.rstrip() or " ", True, Palette.POLE_TEXT)
         row_slot = pygame.Rect(inner.left, inner.top + i * line_h, inner.width, line_h)
         surface.blit(image, image.get_rect(midleft=row_slot.midleft).clamp(row_slot))
-    return Box("pole", BoxKind.TEXT, inner, slot.copy(), " / ".join(rows))
+    return Box("pole", BoxKind.TEXT, inner, slot.copy(), " / ".join(rows), px=font.point_size)
 
 
 def _entry(surface: pygame.Surface, view: AmountEntryView, area: pygame.Rect, t: Texts, assets: Assets) -> list[Box]:

@@ -38,8 +38,12 @@ class _TextSize:
 
 
 def text_cap(max_px: int | None) -> int | None:
-    """A line's size cap, raised in large-text mode (None: no cap, the slot decides)."""
-    return None if max_px is None or _TextSize.scale == 1.0 else round(max_px * _TextSize.scale)
+    """A line's size cap, raised in large-text mode (None: no cap, the slot decides).
+
+    The normal mode keeps the screen's own cap: without it a short line would grow to its whole slot
+    and large text could come out smaller than normal text.
+    """
+    return None if max_px is None else round(max_px * _TextSize.scale)
 
 
 def apply(theme: str, large_text: bool = False) -> None:

@@ -40,7 +40,7 @@ def text_line(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
         rect.centerx = slot.centerx
     rect = rect.clamp(slot)
     surface.blit(image, rect)
-    return Box(name, BoxKind.TEXT, rect, slot.copy(), shown)
+    return Box(name, BoxKind.TEXT, rect, slot.copy(), shown, px=font.point_size)
 
 
 def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, slot: pygame.Rect, *,
@@ -59,7 +59,7 @@ def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
         surface.blit(image, rect)
         painted.union_ip(rect)
         y += fitted.line_height
-    return Box(name, BoxKind.TEXT, painted.clip(slot), slot.copy(), " ".join(fitted.lines))
+    return Box(name, BoxKind.TEXT, painted.clip(slot), slot.copy(), " ".join(fitted.lines), px=fitted.font.point_size)
 
 
 def spinner(surface: pygame.Surface, name: str, slot: pygame.Rect, phase_s: float, *,
