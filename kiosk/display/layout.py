@@ -126,17 +126,19 @@ class InvoiceLayout:
     """A second hint line under the first (the "more time" key while the first names the card tap)."""
 
 
-def invoice_layout(size: tuple[int, int], qr_modules: int, *, rate: bool = False,
-                   note: bool = False) -> InvoiceLayout:
+def invoice_layout(size: tuple[int, int], qr_modules: int, *, rate: bool = False, note: bool = False,
+                   text_scale: float = 1.0) -> InvoiceLayout:
     """The QR as large as whole pixels per module allow, with the details beside or below it.
 
     ``rate`` and ``note`` ask for their own lines; the countdown ring (landscape) or the amount and
-    the first hint (portrait) give them the room, so no line is ever replaced by another.
+    the first hint (portrait) give them the room, so no line is ever replaced by another. With
+    ``text_scale`` above 1 (large text) the details get that much more of the screen; the QR gives it
+    up, which its whole-pixel modules mostly absorb.
     """
     width, height = size
     margin = frame_areas(size).margin
-    land_side = min(height - 2 * margin, width - 3 * margin - round(width * 0.30))
-    port_side = min(width - 2 * margin, height - 3 * margin - round(height * 0.34))
+    land_side = min(height - 2 * margin, width - 3 * margin - round(width * 0.30 * text_scale))
+    port_side = min(width - 2 * margin, height - 3 * margin - round(height * 0.34 * text_scale))
     portrait = port_side > land_side
     side = max(qr_modules, port_side if portrait else land_side)
     module_px = max(1, side // qr_modules)
@@ -145,11 +147,12 @@ def invoice_layout(size: tuple[int, int], qr_modules: int, *, rate: bool = False
         # QR and details form one block centred above the footer, so a tall screen has no empty tail.
         footer = frame_areas(size).footer
         bottom = footer.top - margin // 2
-        info_h = max(0, min(bottom - qr_px - 3 * margin, round(width * 0.55)))
+        info_h = max(0, min(bottom - qr_px - 3 * margin, round(width * 0.55 * text_scale)))
         top_y = margin + max(0, (bottom - margin - (qr_px + margin + info_h)) // 2)
         qr = pygame.Rect((width - qr_px) // 2, top_y, qr_px, qr_px)
         info = pygame.Rect(margin, qr.bottom + margin, width - 2 * margin, info_h)
-        rows = stack(info, [0.64, 0.20, 0.16] if note else [0.72, 0.28], gap=max(2, margin // 4))
+        shares = [0.64, 0.20, 0.16] if note else [0.72, 0.28]
+        rows = stack(info, shares, gap=max(2, margin // 4))
         top, hint = rows[0], rows[1]
         note_rect = rows[2] if note else None
         texts, countdown = columns(top, [0.58, 0.42], gap=margin // 2)
