@@ -6,8 +6,10 @@ theme is pure white text on black, a yellow accent and a dark green paid screen:
 is at least 7:1 against its background (WCAG AAA), which ``tests/display`` checks. Nothing about a
 sale is told by colour alone: every outcome has its own icon, words and sound.
 
-Large text raises the size cap of every line of text by :data:`LARGE_TEXT_SCALE`; a line still never
-leaves its slot (it is fitted to it), so every screen stays sound at every size, which is tested too.
+Large text raises the size cap of every line of text by :data:`LARGE_TEXT_SCALE`, lets a paragraph
+take one line more, and gives the rows holding sentences more of the screen (:func:`roomier`); amounts
+and titles keep their rows, so no text is smaller than in the normal mode. A line still never leaves
+its slot (it is fitted to it), so every screen stays sound at every size, which is tested too.
 """
 
 from __future__ import annotations
