@@ -132,7 +132,25 @@ _V4 = (
     "ALTER TABLE sale ADD COLUMN tip_cents INTEGER NOT NULL DEFAULT 0 CHECK (tip_cents >= 0)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+_V5 = (
+    # The ZVT terminal's trace and receipt numbers, end-of-day totals and the paid status the till has
+    # not answered yet (kiosk.store.zvt_book): one row, so they survive a restart.
+    """
+    CREATE TABLE zvt_counter (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        trace          INTEGER NOT NULL DEFAULT 0,
+        receipt        INTEGER NOT NULL DEFAULT 0,
+        last_reference TEXT,
+        last_receipt   INTEGER NOT NULL DEFAULT 0,
+        day_count      INTEGER NOT NULL DEFAULT 0,
+        day_cents      INTEGER NOT NULL DEFAULT 0,
+        unanswered     TEXT
+    )
+    """,
+    "INSERT INTO zvt_counter (id) VALUES (1)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)
