@@ -56,16 +56,17 @@ def test_the_receipt_shows_subtotal_tip_total_and_always_the_rate() -> None:
     text = "\n".join(lines)
     assert "Subtotal                  €12.50" in text and "Tip                        €1.25" in text
     assert "Total" in text and "€13.75" in text
-    assert "Rate            1 € = 2,000\u00a0sats" in text
+    assert "Rate             €1 = 2,000\u00a0sats" in text
     untipped = "\n".join(build_receipt(paid("K1-2", 1250, 0, 25_000_000), ShopSettings(name="Café"),
                                        PrinterSettings(paper_mm=58), copy="customer", tz=UTC).text_lines)
-    assert "Tip" not in untipped and "Subtotal" not in untipped and "1 € = 2,000\u00a0sats" in untipped
+    assert "Tip" not in untipped and "Subtotal" not in untipped and "€1 = 2,000\u00a0sats" in untipped
 
 
 def test_the_rate_is_mions_msat_over_the_amount_in_whole_sats_rounded_half_up() -> None:
-    assert rate_line(1250, 25_000_000, "en") == "1 € = 2,000\u00a0sats"
-    assert rate_line(1000, 11_104_990, "de") == "1 € = 1\u202f110\u00a0sats"  # 1110.499 sats per euro
-    assert rate_line(1000, 11_105_000, "de") == "1 € = 1\u202f111\u00a0sats"  # 1110.5 -> 1111
+    assert rate_line(1250, 25_000_000, "en") == "€1 = 2,000\u00a0sats"
+    assert rate_line(1250, 25_000_000, "fi") == "1\u00a0€ = 2\u202f000\u00a0sats"
+    assert rate_line(1000, 11_104_990, "de") == "1\u00a0€ = 1\u202f110\u00a0sats"  # 1110.499 sats per euro
+    assert rate_line(1000, 11_105_000, "de") == "1\u00a0€ = 1\u202f111\u00a0sats"  # 1110.5 -> 1111
     assert rate_line(0, 1_000, "en") is None
 
 

@@ -26,7 +26,7 @@ class TipTexts:
     custom_help: str
     incl_tip: str
     rate: str
-    """``1 € = {sats}`` with the sats formatted."""
+    """One euro in sats, the sats formatted: ``€1 = {sats}`` (en, euro sign first), ``1 € = {sats}`` (de, fi)."""
     more_time: str
     """The hint on the invoice screen: which key gives a fresh invoice."""
     say_amount: str
@@ -39,37 +39,44 @@ class TipTexts:
     """Spoken on the tip screen: ``{amount}``, then one ``say_tip_option`` per preset and ``say_no_tip``."""
     say_tip_option: str
     say_no_tip: str
+    say_custom: str
+    """Spoken on the typed-tip screen before a digit: ``{amount}`` is the amount before the tip."""
+    say_custom_total: str
+    """Spoken as the customer types: ``{tip}`` typed so far and the ``{total}`` it makes."""
 
 
 EN = TipTexts(
     lang="en", tip_title="Add a tip? Amount {amount}", tip_option="{pct} %  +{tip}  =  {total}",
     no_tip="No tip  =  {total}", custom_option="Other amount", custom_title="Type your tip",
     custom_total="Total {total}", custom_help="Enter to confirm · Cancel to go back",
-    incl_tip="incl. tip {tip}", rate="1 € = {sats}", more_time="Press Enter for more time",
+    incl_tip="incl. tip {tip}", rate="€1 = {sats}", more_time="Press Enter for more time",
     say_amount="Please pay {amount}.", say_paid="Paid. Thank you!", say_expired="The payment has expired.",
     say_cancelled="The payment was cancelled.", say_error="The payment is not possible.",
     say_tip="Amount {amount}. Would you like to add a tip?", say_tip_option="Key {key}: {pct} percent, total {total}.",
-    say_no_tip="Key 0: no tip.",
+    say_no_tip="Key 0: no tip.", say_custom="Type your tip, then press Enter. Amount {amount}.",
+    say_custom_total="Tip {tip}. Total {total}.",
 )
 DE = TipTexts(
     lang="de", tip_title="Trinkgeld geben? Betrag {amount}", tip_option="{pct} %  +{tip}  =  {total}",
     no_tip="Kein Trinkgeld  =  {total}", custom_option="Anderer Betrag", custom_title="Trinkgeld eingeben",
     custom_total="Gesamt {total}", custom_help="Enter bestätigt · Abbruch geht zurück",
-    incl_tip="inkl. Trinkgeld {tip}", rate="1 € = {sats}", more_time="Enter drücken für mehr Zeit",
+    incl_tip="inkl. Trinkgeld {tip}", rate="1\u00a0€ = {sats}", more_time="Enter drücken für mehr Zeit",
     say_amount="Bitte {amount} bezahlen.", say_paid="Bezahlt. Vielen Dank!", say_expired="Die Zahlung ist abgelaufen.",
     say_cancelled="Die Zahlung wurde abgebrochen.", say_error="Die Zahlung ist nicht möglich.",
     say_tip="Betrag {amount}. Möchten Sie Trinkgeld geben?", say_tip_option="Taste {key}: {pct} Prozent, gesamt {total}.",
-    say_no_tip="Taste 0: kein Trinkgeld.",
+    say_no_tip="Taste 0: kein Trinkgeld.", say_custom="Trinkgeld eingeben, dann Enter drücken. Betrag {amount}.",
+    say_custom_total="Trinkgeld {tip}. Gesamt {total}.",
 )
 FI = TipTexts(
     lang="fi", tip_title="Lisätäänkö tippi? Summa {amount}", tip_option="{pct} %  +{tip}  =  {total}",
     no_tip="Ei tippiä  =  {total}", custom_option="Muu summa", custom_title="Kirjoita tippi",
     custom_total="Yhteensä {total}", custom_help="Enter vahvistaa · Peruuta palaa",
-    incl_tip="sis. tippi {tip}", rate="1 € = {sats}", more_time="Paina Enter saadaksesi lisäaikaa",
+    incl_tip="sis. tippi {tip}", rate="1\u00a0€ = {sats}", more_time="Paina Enter saadaksesi lisäaikaa",
     say_amount="Maksa {amount}.", say_paid="Maksettu. Kiitos!", say_expired="Maksu vanheni.",
     say_cancelled="Maksu peruttiin.", say_error="Maksu ei ole mahdollinen.",
     say_tip="Summa {amount}. Haluatko lisätä tipin?", say_tip_option="Näppäin {key}: {pct} prosenttia, yhteensä {total}.",
-    say_no_tip="Näppäin 0: ei tippiä.",
+    say_no_tip="Näppäin 0: ei tippiä.", say_custom="Kirjoita tippi ja paina Enter. Summa {amount}.",
+    say_custom_total="Tippi {tip}. Yhteensä {total}.",
 )
 
 _BY_LANG = {t.lang: t for t in (EN, DE, FI)}
@@ -85,7 +92,7 @@ def tip_texts(lang: str) -> TipTexts:
 
 
 def rate_line(amount_cents: int, amount_msat: int, lang: str) -> str | None:
-    """``1 € = 1 111 sats``: Mion's ``amountMsat`` for the invoice over its amount, whole sats per euro.
+    """``€1 = 1,111 sats`` (en), ``1 € = 1 111 sats`` (de, fi): Mion's ``amountMsat`` for the invoice over its amount, whole sats per euro.
 
     Integers only: ``amount_msat * 100 // amount_cents`` msat per euro, shown in whole sats rounded half
     up. None when there is nothing to divide by.

@@ -58,6 +58,8 @@ class Box:
     rect: pygame.Rect
     slot: pygame.Rect
     text: str = ""
+    px: int = 0
+    """For text: the font size it was drawn at (tests compare sizes between themes and text sizes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +120,25 @@ class InvoiceLayout:
     countdown: pygame.Rect
     hint: pygame.Rect
     footer: pygame.Rect
+    rate: pygame.Rect | None = None
+    """The rate's own line under the sats (``[display] show_rate``)."""
+    note: pygame.Rect | None = None
+    """A second hint line under the first (the "more time" key while the first names the card tap)."""
 
 
-def invoice_layout(size: tuple[int, int], qr_modules: int) -> InvoiceLayout:
-    """The QR as large as whole pixels per module allow, with the details beside or below it."""
+def invoice_layout(size: tuple[int, int], qr_modules: int, *, rate: bool = False, note: bool = False,
+                   text_scale: float = 1.0) -> InvoiceLayout:
+    """The QR as large as whole pixels per module allow, with the details beside or below it.
+
+    ``rate`` and ``note`` ask for their own lines; the countdown ring (landscape) or the amount and
+    the first hint (portrait) give them the room, so no line is ever replaced by another. With
+    ``text_scale`` above 1 (large text) the details get that much more of the screen; the QR gives it
+    up, which its whole-pixel modules mostly absorb.
+    """
     width, height = size
     margin = frame_areas(size).margin
-    land_side = min(height - 2 * margin, width - 3 * margin - round(width * 0.30))
-    port_side = min(width - 2 * margin, height - 3 * margin - round(height * 0.34))
+    land_side = min(height - 2 * margin, width - 3 * margin - round(width * 0.30 * text_scale))
+    port_side = min(width - 2 * margin, height - 3 * margin - round(height * 0.34 * text_scale))
     portrait = port_side > land_side
     side = max(qr_modules, port_side if portrait else land_side)
     module_px = max(1, side // qr_modules)
@@ -134,20 +147,30 @@ def invoice_layout(size: tuple[int, int], qr_modules: int) -> InvoiceLayout:
         # QR and details form one block centred above the footer, so a tall screen has no empty tail.
         footer = frame_areas(size).footer
         bottom = footer.top - margin // 2
-        info_h = max(0, min(bottom - qr_px - 3 * margin, round(width * 0.55)))
+        info_h = max(0, min(bottom - qr_px - 3 * margin, round(width * 0.55 * text_scale)))
         top_y = margin + max(0, (bottom - margin - (qr_px + margin + info_h)) // 2)
         qr = pygame.Rect((width - qr_px) // 2, top_y, qr_px, qr_px)
         info = pygame.Rect(margin, qr.bottom + margin, width - 2 * margin, info_h)
-        top, hint = stack(info, [0.72, 0.28], gap=max(2, margin // 4))
+        shares = [0.64, 0.20, 0.16] if note else [0.72, 0.28]
+        rows = stack(info, shares, gap=max(2, margin // 4))
+        top, hint = rows[0], rows[1]
+        note_rect = rows[2] if note else None
         texts, countdown = columns(top, [0.58, 0.42], gap=margin // 2)
-        amount, sats = stack(texts, [0.62, 0.38])
+        lines = stack(texts, [0.5, 0.27, 0.23] if rate else [0.62, 0.38])
+        amount, sats = lines[0], lines[1]
+        rate_rect = lines[2] if rate else None
     else:
         qr = pygame.Rect(margin, (height - qr_px) // 2, qr_px, qr_px)
         info = pygame.Rect(qr.right + margin, margin, width - qr.right - 2 * margin, height - 2 * margin)
-        amount, sats, _, countdown, hint, footer = stack(info, [0.19, 0.09, 0.03, 0.40, 0.16, 0.07],
-                                                         gap=max(2, margin // 4))
+        weights = {"amount": 0.19, "sats": 0.09, "rate": 0.075, "gap": 0.03, "countdown": 0.40, "hint": 0.16,
+                   "note": 0.09, "footer": 0.07}
+        names = [n for n in weights if (n != "rate" or rate) and (n != "note" or note)]
+        weights["countdown"] -= (0.075 if rate else 0.0) + (0.09 if note else 0.0)
+        slots = dict(zip(names, stack(info, [weights[n] for n in names], gap=max(2, margin // 4)), strict=True))
+        amount, sats, countdown, hint, footer = (slots[n] for n in ("amount", "sats", "countdown", "hint", "footer"))
+        rate_rect, note_rect = slots.get("rate"), slots.get("note")
     return InvoiceLayout(portrait=portrait, qr=qr, module_px=module_px, amount=amount, sats=sats,
-                         countdown=countdown, hint=hint, footer=footer)
+                         countdown=countdown, hint=hint, footer=footer, rate=rate_rect, note=note_rect)
 
 
 def flow(area: pygame.Rect, weights: Sequence[float], *, gap: int = 0) -> list[pygame.Rect]:

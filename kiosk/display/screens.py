@@ -35,6 +35,7 @@ from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
 from kiosk.display.layout import Box, BoxKind, Color, Palette, columns, dim, flow, frame_areas, invoice_layout
 from kiosk.display.notice import draw_notice
+from kiosk.display.theme import LARGE_TEXT_SCALE, large_text, roomier
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
     else:
         surface.fill(Palette.BG)
     if isinstance(view, InvoiceView):
-        return _tap_hint(surface, view, frame, language, assets, _invoice(surface, view, frame.status, t, assets, anim_s))
+        return _invoice(surface, view, frame, t, assets, anim_s)
     areas = frame_areas(surface.get_size())
     background = Palette.PAID_BG if isinstance(view, PaidView) else Palette.BG
     boxes = _status(surface, frame.status, areas.footer, t, assets, background)
@@ -178,7 +179,8 @@ def _idle(surface: pygame.Surface, view: IdleView, area: pygame.Rect, t: Texts, 
     text, muted, accent = (dim(c, factor) for c in (Palette.TEXT, Palette.MUTED, Palette.ACCENT))
     fonts = assets.fonts
     if view.pole_lines is not None:
-        name, _, pole, _, total, press = flow(area, [0.13, 0.05, 0.42, 0.07, 0.19, 0.10])
+        name, _, pole, _, total, press = flow(area, roomier([0.13, 0.05, 0.42, 0.07, 0.19, 0.10], {5},
+                                                                    keep={0, 2, 4}, kept=1.0))
         boxes = [_shop_identity(surface, view, name, assets, muted), _pole(surface, view.pole_lines, pole, assets)]
         if view.pending_total_cents is not None:
             amount = format_eur(view.pending_total_cents, t.lang)
@@ -190,7 +192,8 @@ def _idle(surface: pygame.Surface, view: IdleView, area: pygame.Rect, t: Texts, 
             boxes.append(widgets.text_line(surface, fonts, "title", t.idle_title, total, face=Face.SEMIBOLD,
                                            color=accent))
         return boxes
-    _, name, _, bolt, title, subtitle, _ = flow(area, [0.04, 0.24, 0.08, 0.24, 0.15, 0.08, 0.05])
+    _, name, _, bolt, title, subtitle, _ = flow(area, roomier([0.04, 0.24, 0.08, 0.24, 0.15, 0.08, 0.05],
+                                                                      {4, 5}, keep={1}))
     side = min(bolt.width, bolt.height)
     bolt_image = assets.icon(f"bolt{factor}", side, lambda s: widgets.bolt_icon(s, accent))
     return [
@@ -198,8 +201,8 @@ def _idle(surface: pygame.Surface, view: IdleView, area: pygame.Rect, t: Texts, 
         widgets.icon(surface, "bolt", bolt_image, bolt),
         widgets.paragraph(surface, fonts, "title", t.idle_title, title, face=Face.SEMIBOLD, color=text,
                           max_px=_px(surface, 0.09), max_lines=2),
-        widgets.text_line(surface, fonts, "subtitle", t.idle_subtitle, subtitle, color=muted,
-                          max_px=_px(surface, 0.05)),
+        widgets.paragraph(surface, fonts, "subtitle", t.idle_subtitle, subtitle, color=muted,
+                          max_px=_px(surface, 0.05), max_lines=1),
     ]
 
 
@@ -225,11 +228,12 @@ def _pole(surface: pygame.Surface, lines: tuple[str, str], slot: pygame.Rect, as
         image = font.render(row.rstrip() or " ", True, Palette.POLE_TEXT)
         row_slot = pygame.Rect(inner.left, inner.top + i * line_h, inner.width, line_h)
         surface.blit(image, image.get_rect(midleft=row_slot.midleft).clamp(row_slot))
-    return Box("pole", BoxKind.TEXT, inner, slot.copy(), " / ".join(rows))
+    return Box("pole", BoxKind.TEXT, inner, slot.copy(), " / ".join(rows), px=font.point_size)
 
 
 def _entry(surface: pygame.Surface, view: AmountEntryView, area: pygame.Rect, t: Texts, assets: Assets) -> list[Box]:
-    _, label, amount, error, limit, _ = flow(area, [0.08, 0.12, 0.36, 0.13, 0.10, 0.12], gap=2)
+    _, label, amount, error, limit, _ = flow(area, roomier([0.08, 0.12, 0.36, 0.13, 0.10, 0.12], {1, 3, 4}, keep={2}),
+                                            gap=2)
     fonts = assets.fonts
     limit_text = format_eur(view.max_amount_cents, t.lang)
     typed_color = Palette.TEXT if view.typed else Palette.MUTED
@@ -250,7 +254,8 @@ def _entry(surface: pygame.Surface, view: AmountEntryView, area: pygame.Rect, t:
 
 def _waiting(surface: pygame.Surface, view: PreparingView | CheckingView, area: pygame.Rect, t: Texts,
              assets: Assets) -> list[Box]:
-    _, amount, _, spin, _, title, hint, _ = flow(area, [0.06, 0.2, 0.06, 0.3, 0.06, 0.12, 0.08, 0.06])
+    _, amount, _, spin, _, title, hint, _ = flow(area, roomier([0.06, 0.2, 0.06, 0.3, 0.06, 0.12, 0.08, 0.06],
+                                                                   {5, 6}, keep={1}))
     title_text, hint_text = ((t.preparing, t.preparing_hint) if isinstance(view, PreparingView)
                              else (t.checking, t.checking_hint))
     fonts = assets.fonts
@@ -265,10 +270,14 @@ def _waiting(surface: pygame.Surface, view: PreparingView | CheckingView, area: 
     ]
 
 
-def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: Texts, assets: Assets,
+def _invoice(surface: pygame.Surface, view: InvoiceView, frame: Frame, t: Texts, assets: Assets,
              anim_s: float) -> list[Box]:
     fonts = assets.fonts
-    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size)
+    tap = frame.tap
+    tap_shown = tap is not None and not (view.checking and tap.stage is TapStage.OFFERED)
+    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size, rate=view.show_rate,
+                            note=tap_shown and view.more_time_hint,
+                            text_scale=LARGE_TEXT_SCALE if large_text() else 1.0)
     code = assets.qr.surface(view.invoice, layout.module_px)
     surface.blit(code, layout.qr)
     boxes = [Box("qr", BoxKind.QR, layout.qr.copy(), layout.qr.copy(), view.invoice)]
@@ -279,8 +288,14 @@ def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: 
                                    color=Palette.MUTED, align=align))
     boxes += widgets.countdown_ring(surface, fonts, layout.countdown, view.seconds_left, view.lifetime_s,
                                     format_countdown(view.seconds_left))
-    if view.checking:
-        side = layout.hint.height
+    boxes += tip_screens.invoice_lines(surface, view, layout, t.lang, assets, align)
+    if tap is not None and tap_shown:
+        # With tap to pay the first hint says what a card tap does now ("or tap your card", ...).
+        color = Palette.ACCENT if tap.stage in (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED) else Palette.TEXT
+        boxes.append(widgets.paragraph(surface, fonts, "hint", tap_line(tap, t.lang), layout.hint,
+                                       face=Face.SEMIBOLD, color=color, max_px=_px(surface, 0.05), max_lines=2))
+    elif view.checking:
+        side = round(layout.hint.height * (0.7 if large_text() else 1.0))  # large text: the words get the room
         spin_slot, text_slot = columns(layout.hint, [side, max(1, layout.hint.width - 2 * side)], gap=side // 2)
         spin_slot.width = min(spin_slot.width, side)
         boxes.append(widgets.spinner(surface, "spinner", spin_slot, anim_s))
@@ -290,12 +305,13 @@ def _invoice(surface: pygame.Surface, view: InvoiceView, status: ShopStatus, t: 
         boxes.append(widgets.paragraph(surface, fonts, "hint", tip_screens.hint_line(view, t.scan_hint, t.lang),
                                        layout.hint, face=Face.SEMIBOLD,
                                        color=Palette.TEXT, max_px=_px(surface, 0.05), max_lines=2))
-    boxes += _status(surface, status, layout.footer, t, assets, Palette.BG)
+    boxes += _status(surface, frame.status, layout.footer, t, assets, Palette.BG)
     return boxes
 
 
 def _paid(surface: pygame.Surface, view: PaidView, area: pygame.Rect, t: Texts, assets: Assets) -> list[Box]:
-    _, mark, _, title, amount, thanks, _ = flow(area, [0.02, 0.42, 0.05, 0.19, 0.1, 0.1, 0.02], gap=2)
+    _, mark, _, title, amount, thanks, _ = flow(area, roomier([0.02, 0.42, 0.05, 0.19, 0.1, 0.1, 0.02], {4, 5},
+                                                                 keep={3}), gap=2)
     fonts = assets.fonts
     side = min(mark.width, mark.height)
     check = assets.icon("check", side, lambda s: widgets.check_icon(s, Palette.PAID_FG, Palette.PAID_BG))
@@ -322,7 +338,7 @@ def _message(surface: pygame.Surface, view: MessageView, area: pygame.Rect, t: T
              anim_s: float) -> list[Box]:
     has_detail = view.kind in _DETAILED_KINDS and bool(view.detail)
     weights = [0.03, 0.22, 0.05, 0.15, 0.2, 0.03, 0.09] + ([0.2] if has_detail else [0.04])
-    _, mark, _, title, body, _, amount, extra = flow(area, weights, gap=2)
+    _, mark, _, title, body, _, amount, extra = flow(area, roomier(weights, {4, 7}, keep={3, 6}), gap=2)
     fonts = assets.fonts
     title_text, body_text = t.messages[view.kind]
     boxes: list[Box] = []
@@ -344,18 +360,3 @@ def _message(surface: pygame.Surface, view: MessageView, area: pygame.Rect, t: T
         boxes.append(widgets.paragraph(surface, fonts, "detail", _printable(view.detail), extra, face=Face.MONO,
                                        max_px=_px(surface, 0.04), max_lines=3, color=Palette.MUTED))
     return boxes
-
-
-def _tap_hint(surface: pygame.Surface, view: InvoiceView, frame: Frame, language: str, assets: Assets,
-              boxes: list[Box]) -> list[Box]:
-    """With tap to pay: the invoice's hint line says what a card tap does now ("or tap your card", ...)."""
-    tap = frame.tap
-    if tap is None or (view.checking and tap.stage is TapStage.OFFERED):
-        return boxes
-    layout = invoice_layout(surface.get_size(), assets.qr.matrix(view.invoice).size)
-    surface.fill(Palette.BG, layout.hint)
-    color = Palette.ACCENT if tap.stage in (TapStage.PROCESSING, TapStage.PIN, TapStage.INITIATED) else Palette.TEXT
-    kept = [box for box in boxes if box.name not in ("hint", "spinner")]
-    kept.append(widgets.paragraph(surface, assets.fonts, "hint", tap_line(tap, language), layout.hint,
-                                  face=Face.SEMIBOLD, color=color, max_px=_px(surface, 0.05), max_lines=2))
-    return kept

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pygame
 
+from kiosk.core.tap_view import TapStage, TapView
 from kiosk.core.view import (
     AmountEntryView,
     CheckingView,
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 
 SCREEN_NAMES = ("idle", "idle-pole", "entry", "entry-error", "preparing", "invoice", "checking", "checking-noqr",
                 "paid", "paid-late", "expired", "cancelled", "blocked", "invoice-invalid", "error", "unconfirmed",
-                "recovering", "config-error", "out-of-service", "tip", "tip-custom", "tip-custom-error", "invoice-tip", "invoice-rate")
+                "recovering", "config-error", "out-of-service", "tip", "tip-custom", "tip-custom-error", "invoice-tip", "invoice-rate",
+                "invoice-tap")
 
 SAMPLE_TIMESTAMP = 1_795_000_000
 """When the sample invoices were "issued" (2026-11-18), so the pictures do not change from run to run."""
@@ -97,7 +99,9 @@ def sample_frame(name: str) -> Frame:
     if name not in views:
         raise ValueError(f"unknown screen {name!r}: expected one of {', '.join(SCREEN_NAMES)}")
     status = ShopStatus(mion_reachable=False, till_connected=True) if name == "checking-noqr" else quiet
-    return Frame(view=views[name], status=status)
+    # With tap to pay, the rate and the "more time" key keep their own lines beside the tap hint.
+    tap = TapView(stage=TapStage.OFFERED) if name == "invoice-tap" else None
+    return Frame(view=views[name], status=status, tap=tap)
 
 
 def _tip_views(amount_cents: int, amount_msat: int) -> dict[str, View]:
@@ -105,7 +109,12 @@ def _tip_views(amount_cents: int, amount_msat: int) -> dict[str, View]:
     options = tuple(TipOption(key=key, pct=pct, tip_cents=tip, total_cents=amount_cents + tip)
                     for key, pct, tip in (("1", 5, 63), ("2", 10, 125), ("3", 15, 188), ("0", 0, 0)))
     total = amount_cents + 125
+    tap_invoice = InvoiceView(amount_cents=total, amount_msat=amount_msat * total // amount_cents,
+                              invoice=sample_invoice(8, amount_msat * total // amount_cents), seconds_left=24,
+                              lifetime_s=120, reference="K1-000043", tip_cents=125, show_rate=True,
+                              more_time_hint=True)
     return {
+        "invoice-tap": tap_invoice,
         "tip": TipView(amount_cents=amount_cents, options=options, custom=True),
         "tip-custom": TipCustomView(amount_cents=amount_cents, typed="2", tip_cents=200, max_tip_cents=amount_cents),
         "tip-custom-error": TipCustomView(amount_cents=amount_cents, typed="20", tip_cents=2000,

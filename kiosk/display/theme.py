@@ -6,13 +6,15 @@ theme is pure white text on black, a yellow accent and a dark green paid screen:
 is at least 7:1 against its background (WCAG AAA), which ``tests/display`` checks. Nothing about a
 sale is told by colour alone: every outcome has its own icon, words and sound.
 
-Large text raises the size cap of every line of text by :data:`LARGE_TEXT_SCALE`; a line still never
-leaves its slot (it is fitted to it), so every screen stays sound at every size, which is tested too.
+Large text raises the size cap of every line of text by :data:`LARGE_TEXT_SCALE`, lets a paragraph
+take one line more, and gives the rows holding sentences more of the screen (:func:`roomier`); amounts
+and titles keep their rows, so no text is smaller than in the normal mode. A line still never leaves
+its slot (it is fitted to it), so every screen stays sound at every size, which is tested too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from kiosk.display.layout import Color, Palette
@@ -38,8 +40,34 @@ class _TextSize:
 
 
 def text_cap(max_px: int | None) -> int | None:
-    """A line's size cap, raised in large-text mode (None: no cap, the slot decides)."""
-    return None if max_px is None or _TextSize.scale == 1.0 else round(max_px * _TextSize.scale)
+    """A line's size cap, raised in large-text mode (None: no cap, the slot decides).
+
+    The normal mode keeps the screen's own cap: without it a short line would grow to its whole slot
+    and large text could come out smaller than normal text.
+    """
+    return None if max_px is None else round(max_px * _TextSize.scale)
+
+
+def large_text() -> bool:
+    """Whether large text is on (a paragraph may then take one line more)."""
+    return _TextSize.scale != 1.0
+
+
+def roomier(weights: Sequence[float], text_rows: Collection[int], keep: Collection[int] = (), *,
+            kept: float = 1.03) -> list[float]:
+    """Row weights for a screen: in large-text mode the ``text_rows`` (sentences) get
+    :data:`LARGE_TEXT_SCALE` times their share and the other rows (icons, spacing) give it up, so the
+    screen keeps its height and its sentences get the room to be larger; rows in ``keep`` (amounts,
+    headlines) keep theirs, times ``kept`` (a whisker more, so rounding to whole pixels never makes a
+    kept line smaller). Unchanged in normal mode."""
+    scale = _TextSize.scale
+    if scale == 1.0:
+        return list(weights)
+    others = sum(w for i, w in enumerate(weights) if i not in text_rows and i not in keep)
+    extra = sum(w * ((scale if i in text_rows else kept) - 1.0) for i, w in enumerate(weights)
+                if i in text_rows or i in keep)
+    shrink = max(0.25, (others - extra) / others) if others > 0 else 1.0
+    return [w * scale if i in text_rows else w * kept if i in keep else w * shrink for i, w in enumerate(weights)]
 
 
 def apply(theme: str, large_text: bool = False) -> None:

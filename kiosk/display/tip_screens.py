@@ -14,7 +14,8 @@ from kiosk.core.view import InvoiceView, TipCustomView, TipView
 from kiosk.display import widgets
 from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
-from kiosk.display.layout import Box, Palette, columns, flow, stack
+from kiosk.display.layout import Box, InvoiceLayout, Palette, columns, flow, stack
+from kiosk.display.theme import roomier
 
 
 def _px(surface: pygame.Surface, fraction: float) -> int:
@@ -30,14 +31,14 @@ def tip(surface: pygame.Surface, view: TipView, area: pygame.Rect, texts: Texts,
     if view.custom:
         rows.append((",", t.custom_option) if lang != "en" else (".", t.custom_option))
     rows += [(o.key, format_tip_option(t, o.pct, o.tip_cents, o.total_cents)) for o in view.options if o.key == "0"]
-    title, _, body, _ = flow(area, [0.16, 0.03, 0.74, 0.02])
+    title, _, body, _ = flow(area, roomier([0.16, 0.03, 0.74, 0.02], {0, 2}))
     boxes = [widgets.paragraph(surface, fonts, "tip-title", t.tip_title.format(amount=format_eur(view.amount_cents,
                                lang)), title, face=Face.BOLD, color=Palette.TEXT, max_px=_px(surface, 0.08),
                                max_lines=2)]
     gap = max(2, body.height // 40)
     row_px = _px(surface, 0.07)
     for i, (slot, (key, text)) in enumerate(zip(stack(body, [1.0] * len(rows), gap=gap), rows, strict=True)):
-        key_slot, text_slot = columns(slot, [0.14, 0.86], gap=gap * 2)
+        key_slot, text_slot = columns(slot, [0.14, 0.86], gap=max(4, slot.width // 50))
         side = min(key_slot.width, key_slot.height)
         frame = pygame.Rect(0, 0, side, side)
         frame.center = key_slot.center
@@ -54,7 +55,8 @@ def tip_custom(surface: pygame.Surface, view: TipCustomView, area: pygame.Rect, 
     """The tip being typed, the total it makes, and how to confirm or go back."""
     lang = texts.lang
     t, fonts = tip_texts(lang), assets.fonts
-    _, label, amount, total, error, hint, _ = flow(area, [0.05, 0.12, 0.3, 0.12, 0.12, 0.09, 0.05], gap=2)
+    _, label, amount, total, error, hint, _ = flow(area, roomier([0.05, 0.12, 0.3, 0.12, 0.12, 0.09, 0.05],
+                                                                     {1, 3, 4, 5}, keep={2}), gap=2)
     typed = format_decimal_typed(view.typed, lang) if view.typed else format_eur(0, lang)
     total_cents = view.amount_cents + (view.tip_cents or 0)
     boxes = [
@@ -64,8 +66,8 @@ def tip_custom(surface: pygame.Surface, view: TipCustomView, area: pygame.Rect, 
                           color=Palette.TEXT if view.typed else Palette.MUTED),
         widgets.text_line(surface, fonts, "total", t.custom_total.format(total=format_eur(total_cents, lang)), total,
                           face=Face.SEMIBOLD, color=Palette.TEXT, max_px=_px(surface, 0.07)),
-        widgets.text_line(surface, fonts, "hint", t.custom_help, hint, color=Palette.MUTED,
-                          max_px=_px(surface, 0.05)),
+        widgets.paragraph(surface, fonts, "hint", t.custom_help, hint, color=Palette.MUTED,
+                          max_px=_px(surface, 0.05), max_lines=2),
     ]
     if view.error is not None:
         message = texts.entry_errors[view.error].format(max=format_eur(view.max_tip_cents, lang))
@@ -83,7 +85,21 @@ def sats_line(view: InvoiceView, lang: str) -> str:
 
 
 def hint_line(view: InvoiceView, scan_hint: str, lang: str) -> str:
-    """The scan hint, then this invoice's rate when the shop shows it (``[display] show_rate``)."""
-    hint = tip_texts(lang).more_time if view.more_time_hint else scan_hint
+    """The scan hint, or which key gives more time once the invoice runs low (``kiosk.core.more_time``)."""
+    return tip_texts(lang).more_time if view.more_time_hint else scan_hint
+
+
+def invoice_lines(surface: pygame.Surface, view: InvoiceView, layout: InvoiceLayout, lang: str, assets: Assets,
+                  align: str) -> list[Box]:
+    """The invoice's own lines beside the hint: its rate (``[display] show_rate``) and, while the first
+    hint names the card tap, the "more time" key on a line of its own."""
+    boxes: list[Box] = []
     rate = rate_line(view.amount_cents, view.amount_msat, lang) if view.show_rate else None
-    return hint if rate is None else f"{hint} · {rate}"
+    if layout.rate is not None and rate is not None:
+        boxes.append(widgets.text_line(surface, assets.fonts, "rate", rate, layout.rate, color=Palette.MUTED,
+                                       align=align))
+    if layout.note is not None:
+        boxes.append(widgets.paragraph(surface, assets.fonts, "note", tip_texts(lang).more_time, layout.note,
+                                       face=Face.SEMIBOLD, color=Palette.TEXT, max_px=_px(surface, 0.05),
+                                       max_lines=1))
+    return boxes

@@ -16,7 +16,7 @@ import pygame.gfxdraw
 
 from kiosk.display.fonts import Face, FontCache
 from kiosk.display.layout import Box, BoxKind, Color, Palette, dim
-from kiosk.display.theme import text_cap
+from kiosk.display.theme import large_text, text_cap
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def text_line(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
         rect.centerx = slot.centerx
     rect = rect.clamp(slot)
     surface.blit(image, rect)
-    return Box(name, BoxKind.TEXT, rect, slot.copy(), shown)
+    return Box(name, BoxKind.TEXT, rect, slot.copy(), shown, px=font.point_size)
 
 
 def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, slot: pygame.Rect, *,
@@ -49,7 +49,7 @@ def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
     """Word-wrapped, centred ``text`` at the largest size whose lines fit ``slot``."""
     color = Palette.MUTED if color is None else color
     fitted = fonts.fit_paragraph(text, face, slot.width, slot.height, max_px=text_cap(max_px) or max_px,
-                                 max_lines=max_lines,
+                                 max_lines=max_lines + (1 if large_text() else 0),
                                  min_px=min_px)
     y = slot.top + (slot.height - fitted.height) // 2
     painted = pygame.Rect(slot.centerx, y, 0, 0)
@@ -59,7 +59,7 @@ def paragraph(surface: pygame.Surface, fonts: FontCache, name: str, text: str, s
         surface.blit(image, rect)
         painted.union_ip(rect)
         y += fitted.line_height
-    return Box(name, BoxKind.TEXT, painted.clip(slot), slot.copy(), " ".join(fitted.lines))
+    return Box(name, BoxKind.TEXT, painted.clip(slot), slot.copy(), " ".join(fitted.lines), px=fitted.font.point_size)
 
 
 def spinner(surface: pygame.Surface, name: str, slot: pygame.Rect, phase_s: float, *,

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from kiosk.core.text import format_eur
+from kiosk.core.text import format_eur, texts
 from kiosk.core.text_tips import tip_texts
-from kiosk.core.view import InvoiceView, MessageKind, MessageView, PaidView, TipView, View
+from kiosk.core.view import InvoiceView, MessageKind, MessageView, PaidView, TipCustomView, TipView, View
 from kiosk.outputs.cues import Cue
 
 ENDED_KINDS = {MessageKind.EXPIRED: Cue.ENDED, MessageKind.CANCELLED: Cue.ENDED,
@@ -63,6 +63,8 @@ class Announcer:
             choices += [t.say_tip_option.format(key=o.key, pct=o.pct, total=format_eur(o.total_cents, self._lang))
                         for o in view.options if o.key != "0"]
             return ("tip", view.amount_cents), None, " ".join([*choices, t.say_no_tip])
+        if isinstance(view, TipCustomView):
+            return ("tip-custom", view.amount_cents, view.typed, view.error), None, self._custom_words(view)
         if isinstance(view, PaidView):
             return ("paid",), Cue.PAID, t.say_paid
         if isinstance(view, MessageView) and view.kind in ENDED_KINDS:
@@ -71,3 +73,14 @@ class Announcer:
                                                                                                  t.say_error)
             return ("message", view.kind), cue, words
         return None, None, ""
+
+    def _custom_words(self, view: TipCustomView) -> str:
+        """The typed-tip screen: the prompt before a digit, then the tip and the total after each key."""
+        lang = self._lang
+        t = tip_texts(lang)
+        if view.error is not None:
+            return texts(lang).entry_errors[view.error].format(max=format_eur(view.max_tip_cents, lang))
+        if not view.typed or view.tip_cents is None:
+            return t.say_custom.format(amount=format_eur(view.amount_cents, lang))
+        return t.say_custom_total.format(tip=format_eur(view.tip_cents, lang),
+                                         total=format_eur(view.amount_cents + view.tip_cents, lang))

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from clocks import wait_until
 
-from kiosk.core.view import CheckingView, IdleView, InvoiceView, MessageKind, MessageView, PaidView
+from kiosk.core.view import (
+    CheckingView,
+    EntryError,
+    IdleView,
+    InvoiceView,
+    MessageKind,
+    MessageView,
+    PaidView,
+    TipCustomView,
+)
 from kiosk.display.screenshot import sample_frame
 from kiosk.outputs.buzzer import PaidBuzzer
 from kiosk.outputs.cues import BUZZER_PATTERNS, CHIME_NOTES, Cue
@@ -118,3 +127,18 @@ def test_a_missing_engine_is_logged_once_and_nothing_else(tmp_path: Path, caplog
         speaker.stop()
     warnings = [r for r in caplog.records if "not installed" in r.getMessage()]
     assert len(warnings) == 1 and "no-such-espeak" in warnings[0].getMessage()
+
+
+def test_the_typed_tip_screen_speaks_its_prompt_then_each_typed_total_and_an_error() -> None:
+    voice, cues = Voice(), list[Cue]()
+    announcer = Announcer("en", players=[cues.append], voice=voice)
+    for typed, tip, error in (("", None, None), ("", None, None), ("2", 200, None), ("2", 200, None),
+                              ("2.5", 250, None), ("25", 2500, EntryError.TOO_LARGE)):
+        announcer.observe(TipCustomView(amount_cents=1250, typed=typed, tip_cents=tip, max_tip_cents=1250,
+                                        error=error))
+    assert voice.said == ["Type your tip, then press Enter. Amount €12.50.", "Tip €2.00. Total €14.50.",
+                          "Tip €2.50. Total €15.00.", "That is over the maximum of €12.50"]
+    assert cues == [], "typing is spoken, not beeped"
+    german = Voice()
+    Announcer("de", players=[], voice=german).observe(sample_frame("tip-custom").view)
+    assert german.said == ["Trinkgeld 2,00\u00a0€. Gesamt 14,50\u00a0€."]
