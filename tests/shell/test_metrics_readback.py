@@ -8,6 +8,7 @@ time of the last payment) is exactly what it was before the restart.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,13 +18,19 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kiosk.config import Settings
 from kiosk.core import effects as fx
+from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
+from kiosk.core.register_watch import Watches
+from kiosk.core.view import InvoiceView
+from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.devices import Devices
 from kiosk.shell.ledger import Ledger
 from kiosk.shell.metrics import KioskMetrics
 from kiosk.store import schema
 from kiosk.store.journal import Journal
 from kiosk.store.tallies import count, read_tallies
+from tests.helpers import drive, running_kiosk
+from tests.shell.test_metrics import fetch, metrics_settings, pay_one_sale, samples, url
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 COUNTED = ("kiosk_sales_total", "kiosk_paid_cents_total", "kiosk_paid_sats_total", "kiosk_tips_cents_total",
@@ -117,3 +124,37 @@ def test_a_journal_from_before_ended_as_keeps_its_counts_when_it_is_upgraded(tmp
         assert on_time is not None and on_time.ended_as is None
         assert ended is not None and ended.ended_as is Phase.CANCELLED
     assert read_tallies(path) == old
+
+
+def test_a_kiosk_restarted_after_a_late_payment_serves_the_counters_it_had(simulator: MionSimulator,
+                                                                           tmp_path: Path) -> None:
+    """End to end: one sale paid, one cancelled at the kiosk and then paid from the wallet, restart."""
+    settings = metrics_settings(simulator, tmp_path)
+    with running_kiosk(settings, tmp_path) as app:
+        quick = dataclasses.replace(app.register.timing, watch_poll_s=0.05)  # the late-payment watch, quicker
+        app.register.timing, app.register.watches = quick, Watches(quick)
+        pay_one_sale(app, simulator)
+        for key in "7":
+            app.feed(ev.KeyPressed(key=ev.Key(key)))
+        app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+        drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
+        sale = app.register.sale
+        assert sale is not None and sale.session_id is not None
+        app.feed(ev.KeyPressed(key=ev.Key.CANCEL))
+        drive(app, lambda a: (record := a.journal.get(sale.reference)) is not None and record.phase is Phase.CANCELLED)
+        simulator.mark_paid(sale.session_id)
+        drive(app, lambda a: (record := a.journal.get(sale.reference)) is not None and record.phase is Phase.PAID)
+        before = served(fetch(url(app, "/metrics"))[1])
+    with running_kiosk(settings, tmp_path) as app:
+        drive(app, lambda a: True)
+        after = served(fetch(url(app, "/metrics"))[1])
+    assert after == before
+    assert before[("kiosk_sales_total", (("outcome", "paid"),))] == 1
+    assert before[("kiosk_sales_total", (("outcome", "cancelled"),))] == 1
+    assert before[("kiosk_sales_total", (("outcome", "expired"),))] == 0
+    assert before[("kiosk_late_payments_total", ())] == 1
+    assert before[("kiosk_paid_cents_total", ())] == 1250 + 700
+
+
+def served(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {key: value for key, value in samples(text).items() if key[0] in COUNTED}
