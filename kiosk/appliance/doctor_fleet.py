@@ -88,6 +88,8 @@ def check_version(root: Path) -> Outcome:
 
 
 def check_pending(root: Path, kiosk_state: Path, clock: Callable[[], float] = time.time) -> Outcome:
+    if not (root / "current").exists():
+        return _not_installed(root)
     pending = _read_json(root / "update" / "pending.json")
     if pending is None:
         return "ok", "none: the running version is confirmed", ""
@@ -109,6 +111,8 @@ def check_pending(root: Path, kiosk_state: Path, clock: Callable[[], float] = ti
 
 
 def check_rollback(root: Path) -> Outcome:
+    if not (root / "current").exists():
+        return _not_installed(root)
     rollback = _read_json(root / "update" / ROLLBACK)
     if rollback is None:
         return "ok", "no update was ever rolled back", ""
@@ -121,6 +125,10 @@ def check_rollback(root: Path) -> Outcome:
         return "fail", detail + " (the last update; the shop runs the version before it)", \
             "that bundle is refused from now on: fix it and sign a new one (image-build/README.md)"
     return "ok", f"last one: {detail}; updated since", ""
+
+
+def _not_installed(root: Path) -> Outcome:
+    return "skipped", f"no {root / 'current'}: not installed from the image", ""
 
 
 def _password(settings: MetricsSettings, environ: Mapping[str, str]) -> str | None:

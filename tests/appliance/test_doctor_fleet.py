@@ -151,16 +151,23 @@ def test_kiosk_doctor_prints_the_fleet_lines_with_their_verdicts(tmp_path: Path,
         monkeypatch.setattr(doctor, name, lambda ctx, name=name: doctor._skipped(name, "not asked"))
     update = tmp_path / "opt" / "update"
     update.mkdir(parents=True)
+    (tmp_path / "opt" / "venv").mkdir()
+    (tmp_path / "opt" / "current").symlink_to("venv")
     (update / "rollback.json").write_text('{"at": 5, "version": "0.2.0-abc", "to": "venv", "why": "no READY"}')
     (update / "last.json").write_text('{"at": 5, "what": "rolled back to venv: no READY"}')
     system = SystemPaths(dev_dir=tmp_path, update_root=tmp_path / "opt", kiosk_state=tmp_path)
     text = format_results(run_doctor(None, environ={}, system=system), as_json=False)
     lines = {line.split()[1]: line for line in text.splitlines()}
     assert lines["metrics"].startswith("SKIPPED") and "[metrics] listen is not set" in lines["metrics"]
-    assert lines["version"].startswith("OK") and "not installed from the image" in lines["version"]
+    assert lines["version"].startswith("OK") and "(the image's own environment)" in lines["version"]
     assert lines["update"].startswith("OK") and "none" in lines["update"]
     assert lines["last"].startswith("FAIL") and "0.2.0-abc rolled back to venv" in lines["last"]
     assert "-> fix: that bundle is refused" in lines["last"]
+    (tmp_path / "opt" / "current").unlink()  # a kiosk run from a checkout: no update lines to judge
+    text = format_results(run_doctor(None, environ={}, system=system), as_json=False)
+    lines = {line.split()[1]: line for line in text.splitlines()}
+    assert lines["version"].startswith("OK") and "not installed from the image" in lines["version"]
+    assert lines["update"].startswith("SKIPPED") and lines["last"].startswith("SKIPPED")
 
 
 @pytest.fixture
