@@ -35,6 +35,9 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+import kiosk.shell  # noqa: F401  # first: pygame as `kiosk run` loads it (kiosk.lean)
+
+# isort: split
 import pygame
 
 from kiosk.config import Settings

@@ -338,6 +338,7 @@ class Settings:
     def check(self) -> None:
         for f in dataclasses.fields(self):
             getattr(self, f.name).check()
+        self.zvt.check_link(self.pos.enabled and self.pos.mode == "zvt", self.pos.port)
 
 
 def load_settings(path: Path | None) -> Settings:

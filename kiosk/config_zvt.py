@@ -38,6 +38,13 @@ class ZvtSettings:
         _require(0 < len(self.card_name) <= 40 and self.card_name.isascii() and self.card_name.isprintable(),
                  "zvt", "card_name", "1 to 40 printable ASCII characters", self.card_name)
 
+    def check_link(self, zvt_enabled: bool, serial_port: str) -> None:
+        """A ZVT till needs a way in: the serial port or the TCP listener (one line naming both)."""
+        if zvt_enabled and not serial_port and not self.listen:
+            raise ConfigError('[pos] port and [zvt] listen: [pos] mode = "zvt" needs one of them, a serial port '
+                              'path for a till on a cable or host:port such as 0.0.0.0:20007 for a till on the '
+                              'network; both are empty')
+
     @property
     def address(self) -> tuple[str, int] | None:
         """(host, port) to listen on; None for the serial link."""

@@ -6,6 +6,9 @@ when it is not installed:
 - ``requests`` loads ``charset_normalizer`` (4.2 MB of RSS here) to guess the character set of a
   text answer. The kiosk never asks: it reads Mion's answers as bytes and decodes them as UTF-8
   JSON itself (``kiosk.mion.wire.read_body``).
+- ``pygame`` loads its mixer and music modules, which load SDL_mixer and its codec libraries (2.5 MB).
+  Only a kiosk that plays its chime uses them, and ``kiosk.outputs.sound`` imports the mixer itself
+  then. ``kiosk.display`` loads pygame this way, before any other module of the kiosk imports it.
 - ``qrcode`` loads Pillow (4.1 MB) for image drawers the kiosk never uses: it takes the module
   matrix and draws it with pygame (``kiosk.display.qr``). A kiosk with a receipt printer loads
   Pillow anyway (python-escpos needs it), so only a kiosk without one leaves it out.
@@ -30,8 +33,15 @@ warnings.filterwarnings("ignore", message="Unable to find acceptable character d
 
 HTTP_OPTIONAL = ("chardet", "charset_normalizer")
 """What ``requests`` may go without: the kiosk never asks it to guess a character set."""
+PYGAME_OPTIONAL = ("pygame.mixer", "pygame.mixer_music")
+"""What ``pygame`` may go without until a chime is played (pygame then calls its mixer missing)."""
 QR_OPTIONAL = ("PIL",)
 """What ``qrcode`` may go without when nothing else needs Pillow (no receipt printer)."""
+
+
+def import_pygame() -> ModuleType:
+    """``pygame`` without its mixer (see the module)."""
+    return import_without("pygame", PYGAME_OPTIONAL)
 
 
 def import_without(name: str, optional: tuple[str, ...]) -> ModuleType:

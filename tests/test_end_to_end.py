@@ -60,6 +60,10 @@ def test_a_fault_in_handling_till_input_is_logged_and_the_kiosk_goes_on(
         simulator: MionSimulator, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     class BrokenTill:
         connected = True
+        notice = None
+
+        def tick(self) -> None:
+            pass
 
         def on_bytes(self, data: bytes) -> None:
             raise RuntimeError("a bug in a till handler")

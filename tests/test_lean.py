@@ -72,3 +72,19 @@ def test_import_without_leaves_the_companion_importable_afterwards_and_an_import
         print("this_companion_is_not_installed" in sys.modules, "http.cookiejar" in sys.modules)
     """)
     assert out == "False True"
+
+
+def test_the_kiosk_loads_pygame_without_its_mixer_until_a_chime_needs_it() -> None:
+    out = run("""
+        import os, sys
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ["SDL_AUDIODRIVER"] = "dummy"
+        import kiosk.shell
+        import pygame
+        print("pygame.mixer" in sys.modules, "pygame.mixer_music" in sys.modules)
+        pygame.display.init()
+        print(pygame.display.set_mode((64, 48)).get_size())
+        import kiosk.outputs.sound  # the chime's module brings the mixer in when a kiosk plays sound
+        print("pygame.mixer" in sys.modules, callable(pygame.mixer.get_init))
+    """)
+    assert out.splitlines() == ["False False", "(64, 48)", "True True"]

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import kiosk.shell  # noqa: F401  # first: it loads pygame as the kiosk does (kiosk.lean)
+
+# isort: split
 import pygame
 
 from kiosk.commands import common
@@ -86,11 +89,7 @@ def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | N
     ensure_state_dir(state_dir)
     with (MionSimulator(api_key=DEMO_API_KEY, network="regtest", store=state_dir / "simulator.json") as simulator,
           DemoCard(simulator) as card):
-        demo = _Demo(simulator, card)
-        settings = DemoCard.settings(demo_settings(settings, simulator, state_dir, window=window))
-        hooks = Hooks()
-        app = _with_card(settings, state_dir, hooks, card)
-        hooks.on_key = lambda event: demo.on_key(app, event)
+        app = demo_app(settings, state_dir, simulator, card, window=window)
         with app:
             print(f"Demo kiosk: journal and receipts in {state_dir}")
             print("Type an amount and press Enter; P pays the invoice, T taps the demo card (PIN 1234 from "
@@ -101,6 +100,19 @@ def run_demo(settings: Settings, state_dir: Path, *, window: tuple[int, int] | N
                 print("On the invoice screen, Enter gives the customer a fresh invoice (more time).")
             app.run()
     return 0
+
+
+def demo_app(settings: Settings, state_dir: Path, simulator: MionSimulator, card: DemoCard, *,
+             window: tuple[int, int] | None) -> KioskApp:
+    """The interactive demo's kiosk: against ``simulator``, with the demo card, and the demo's keys
+    (P pays, T taps, N pulls the network) on top of the keypad's. A till (``[pos]``, e.g. ZVT with
+    ``[zvt] listen``) in ``settings`` is served as in ``kiosk run``."""
+    demo = _Demo(simulator, card)
+    settings = DemoCard.settings(demo_settings(settings, simulator, state_dir, window=window))
+    hooks = Hooks()
+    app = _with_card(settings, state_dir, hooks, card)
+    hooks.on_key = lambda event: demo.on_key(app, event)
+    return app
 
 
 def _with_card(settings: Settings, state_dir: Path, hooks: Hooks, card: DemoCard) -> KioskApp:

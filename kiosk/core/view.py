@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kiosk.core.model import sats_for
 from kiosk.core.tap_view import TapView
+from kiosk.core.till_notice import TillNotice
 
 
 class EntryError(enum.Enum):
@@ -177,3 +178,5 @@ class Frame:
     status: ShopStatus = ShopStatus()
     tap: TapView | None = None
     """On the invoice screen with tap to pay: what the screen says about card taps."""
+    notice: TillNotice | None = None
+    """Payments the till did not book, for the cashier (never on the invoice screen)."""

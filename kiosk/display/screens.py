@@ -34,6 +34,7 @@ from kiosk.display import tip_screens, widgets
 from kiosk.display.assets import Assets
 from kiosk.display.fonts import Face
 from kiosk.display.layout import Box, BoxKind, Color, Palette, columns, dim, flow, frame_areas, invoice_layout
+from kiosk.display.notice import draw_notice
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,13 @@ def render(surface: pygame.Surface, frame: Frame, language: str, *, assets: Asse
         boxes += tip_screens.tip_custom(surface, view, areas.content, t, assets)
     else:
         boxes += _message(surface, view, areas.content, t, assets, anim_s)
-    return boxes
+    return draw_notice(surface, frame, language, assets, boxes)
 
 
 def same_static(old: Frame, new: Frame) -> bool:
     """True when ``new`` differs from ``old`` only in what :func:`render_dynamic` repaints."""
-    if old.status != new.status or type(old.view) is not type(new.view) or old.tap != new.tap:
+    if (old.status != new.status or type(old.view) is not type(new.view) or old.tap != new.tap
+            or old.notice != new.notice):
         return False
     a, b = old.view, new.view
     if isinstance(a, InvoiceView) and isinstance(b, InvoiceView):

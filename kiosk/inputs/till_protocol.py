@@ -50,6 +50,7 @@ from kiosk.config import Settings
 from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.store.records import SaleRecord
+from kiosk.store.zvt_book import ZvtBook
 
 PROTOCOLS: dict[str, str] = {
     "line": "kiosk.inputs.pos_service:LineTill",
@@ -83,6 +84,10 @@ class SaleDesk(Protocol):
 
     def not_booked(self, reference: str, reason: str) -> None:
         """The till was told of this payment but did not book it: note it for a manual booking or refund."""
+        ...
+
+    def zvt_book(self) -> ZvtBook:
+        """Where a ZVT terminal keeps its trace and receipt numbers and totals (the journal)."""
         ...
 
 

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import pygame
+import pygame.mixer  # not loaded with pygame itself (kiosk.lean): only a kiosk that plays sound needs it
 
 from kiosk.config import LightSettings
 from kiosk.outputs.cues import CHIME_NOTES as CUE_NOTES

@@ -2,3 +2,7 @@
 
 See ``docs/architecture.md`` for the layers, the threads and what crosses between them.
 """
+
+from kiosk.lean import import_pygame
+
+import_pygame()  # before the loop and the app import pygame: without its mixer (see kiosk.lean)

@@ -189,7 +189,7 @@ class Loop:
             if self.parts is not None:
                 self.parts.ledger.retry(self.hooks.clock())
                 if self.parts.till is not None:
-                    self._tick_till(self.parts.till)
+                    self.parts.till.tick()  # logs a fault of its own: the till's clock work never stops the loop
             self.feed(ev.Tick())
             self._tick_light()
             self.draw()
@@ -198,13 +198,6 @@ class Loop:
             if self.hooks.on_idle_loop is not None:
                 self.hooks.on_idle_loop(self.owner)
         log.info("kiosk loop ended")
-
-    @staticmethod
-    def _tick_till(till: Till) -> None:
-        try:
-            till.tick()
-        except Exception:  # the till's clock work must not stop the loop
-            log.exception("the till's timers failed")
 
     def _send_requests(self) -> None:
         polls, self._polls = self._polls, []
@@ -322,7 +315,8 @@ class Loop:
             # The journal cannot be written: no new sale; a sale on screen still finishes (it is in the journal).
             view = MessageView(kind=MessageKind.OUT_OF_SERVICE, amount_cents=None,
                                detail=out_of_service_detail(ledger.payments_kept))
-        return Frame(view=view, status=status, tap=self.taps.view if isinstance(view, InvoiceView) else None)
+        return Frame(view=view, status=status, tap=self.taps.view if isinstance(view, InvoiceView) else None,
+                     notice=None if till is None else till.notice)
 
     def draw(self) -> None:
         frame = self.frame(self.hooks.clock())
@@ -354,6 +348,10 @@ class Loop:
 
     def feed(self, event: ev.Event) -> list[fx.Effect]:
         """Hand one event to the register and carry out its effects; a refused event is logged."""
+        till = self.parts.till if self.parts is not None else None
+        if isinstance(event, ev.KeyPressed) and till is not None and till.notice is not None \
+                and till.acknowledge(event.key, self.register.view(self.hooks.clock())):
+            return []  # the key dismissed the till notice
         try:
             return self.apply(event)
         except IllegalTransition as exc:

@@ -26,6 +26,8 @@ from kiosk.core import effects as fx
 from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.register import Register
+from kiosk.core.till_notice import TillNotice
+from kiosk.core.view import IdleView, View
 from kiosk.errors import SaleRefused, StoreError
 from kiosk.inputs.serial_link import SerialLink
 from kiosk.inputs.till_protocol import TillProtocol, protocol_class
@@ -33,6 +35,7 @@ from kiosk.inputs.zvt.tcp_link import TcpLink
 from kiosk.shell.messages import Message, TillBytes, TillLink, TillQuiet
 from kiosk.store.journal import Journal
 from kiosk.store.records import SaleRecord
+from kiosk.store.zvt_book import ZvtBook
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class Till:
         self._holding = False
         self.wake_printer: Callable[[], None] | None = None
         """Called when a slip was queued here (a payment the till did not book)."""
+        self.notice: TillNotice | None = None
+        """Payments the till did not book, on screen until the cashier acknowledges them (:meth:`acknowledge`)."""
         self.protocol: TillProtocol = protocol(settings, self, post)
         quiet = protocol.quiet_after_s
         address = settings.zvt.address if settings.pos.mode == "zvt" else None
@@ -100,9 +105,13 @@ class Till:
         self.protocol.on_quiet()
 
     def tick(self) -> None:
-        """Time passed: send what the protocol sends unasked (main thread, once per loop iteration)."""
-        for data in self.protocol.on_tick(self._clock()):
-            self._link.write(data)
+        """Time passed: send what the protocol sends unasked (main thread, once per loop iteration).
+        A fault is logged: the till's clock work must not stop the loop."""
+        try:
+            for data in self.protocol.on_tick(self._clock()):
+                self._link.write(data)
+        except Exception:
+            log.exception("the till's timers failed")
 
     def on_link(self, connected: bool) -> None:
         log.info("till link %s", "connected" if connected else "disconnected")
@@ -156,15 +165,37 @@ class Till:
     def last_paid(self) -> SaleRecord | None:
         return self._journal.last_paid()
 
+    def zvt_book(self) -> ZvtBook:
+        return self._journal
+
     def not_booked(self, reference: str, reason: str) -> None:
         log.error("sale %s: paid, not booked by the till (%s); book or refund it by hand", reference, reason)
         try:
             noted = self._journal.note_not_booked(reference, reason, self._clock())
         except StoreError as exc:
             log.error("could not note that the till did not book sale %s: %s", reference, exc)
-            return
+            noted = True  # not in the journal: the screen is all the cashier gets
+        if noted:
+            self._show_notice(reference)
         if noted and self.wake_printer is not None:
             self.wake_printer()
+
+    def _show_notice(self, reference: str) -> None:
+        try:
+            record = self._journal.get(reference)
+        except StoreError:
+            record = None
+        count = 1 if self.notice is None else self.notice.count + 1
+        self.notice = TillNotice(count=count, reference=reference,
+                                 amount_cents=None if record is None else record.amount_cents)
+
+    def acknowledge(self, key: ev.Key, view: View) -> bool:
+        """The cashier saw the notice: Enter or Cancel on the idle screen clears it. Whether the key was taken."""
+        if self.notice is None or not isinstance(view, IdleView) or key not in (ev.Key.ENTER, ev.Key.CANCEL):
+            return False
+        log.info("the cashier acknowledged %d payment(s) the till did not book", self.notice.count)
+        self.notice = None
+        return True
 
     # --- events out -------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from kiosk.core.model import Phase
 from kiosk.store import schema
 from kiosk.store.schema import to_us
 from kiosk.store.statements import sale_head
+from kiosk.store.zvt_book import ZvtBookStore
 
 NOT_BOOKED = "paid, not booked by the till"
 
@@ -26,8 +27,8 @@ def is_not_booked(detail: str | None) -> bool:
     return detail is not None and detail.startswith(NOT_BOOKED)
 
 
-class TillBookings:
-    """Needs the journal's ``_tx`` (one short transaction)."""
+class TillBookings(ZvtBookStore):
+    """Needs the journal's ``_tx`` (one short transaction). Carries the ZVT terminal's counters too."""
 
     if TYPE_CHECKING:
         def _tx(self, what: str, *, write: bool = True) -> AbstractContextManager[sqlite3.Connection]: ...

@@ -133,6 +133,24 @@ _V4 = (
 )
 
 _V5 = (
+    # The ZVT terminal's trace and receipt numbers, end-of-day totals and the paid status the till has
+    # not answered yet (kiosk.store.zvt_book): one row, so they survive a restart.
+    """
+    CREATE TABLE zvt_counter (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        trace          INTEGER NOT NULL DEFAULT 0,
+        receipt        INTEGER NOT NULL DEFAULT 0,
+        last_reference TEXT,
+        last_receipt   INTEGER NOT NULL DEFAULT 0,
+        day_count      INTEGER NOT NULL DEFAULT 0,
+        day_cents      INTEGER NOT NULL DEFAULT 0,
+        unanswered     TEXT
+    )
+    """,
+    "INSERT INTO zvt_counter (id) VALUES (1)",
+)
+
+_V6 = (
     # The outcome a sale first ended with (expired, cancelled, blocked, error), kept when a late payment
     # then makes it paid: the metrics count each sale once, by that first outcome (docs/fleet/README.md).
     # NULL for a sale that never ended unpaid. Sales ended before this version get their phase; a late
@@ -142,7 +160,7 @@ _V5 = (
     "UPDATE sale SET ended_as = 'expired' WHERE phase = 'paid' AND late = 1",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)

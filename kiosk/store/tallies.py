@@ -22,7 +22,7 @@ from kiosk.store.paths import reading_uri
 TIP_COLUMN = "tip_cents"
 """The sale column that holds a tip (schema 4); in an older journal tips read back as 0."""
 ENDED_COLUMN = "ended_as"
-"""The sale column that keeps the outcome a sale first ended with (schema 5)."""
+"""The sale column that keeps the outcome a sale first ended with (schema 6)."""
 
 
 @dataclass(frozen=True, slots=True)

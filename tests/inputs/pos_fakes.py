@@ -9,6 +9,7 @@ from kiosk.core.model import Phase, SaleSource
 from kiosk.core.sale import Timing
 from kiosk.errors import SaleRefused
 from kiosk.store.records import SaleRecord
+from kiosk.store.zvt_book import ZvtCounters, next_counters
 
 NOW = datetime(2026, 11, 28, 16, 50, tzinfo=UTC)
 
@@ -25,6 +26,7 @@ class FakeDesk:
         self.explode = False
         self.unbooked: list[str] = []
         """Payments the till did not book, as ``reference: why``."""
+        self.book = MemoryBook()
 
     def start_sale(self, amount_cents: int, reference: str | None) -> str:
         self.calls.append(f"start {amount_cents} {reference}")
@@ -70,7 +72,33 @@ class FakeDesk:
     def not_booked(self, reference: str, reason: str) -> None:
         self.unbooked.append(f"{reference}: {reason}")
 
+    def zvt_book(self) -> MemoryBook:
+        return self.book
+
     def mark_paid(self, reference: str) -> None:
         self.records[reference] = dataclasses.replace(
             self.records[reference], phase=Phase.PAID, session_id="ps_77", paid_at=NOW, amount_msat=21_000_999)
         self.open_reference = None
+
+
+class MemoryBook:
+    """The ZVT terminal's counters in memory, by the journal's own rule (``next_counters``)."""
+
+    def __init__(self) -> None:
+        self.counters = ZvtCounters()
+
+    def zvt_counters(self) -> ZvtCounters:
+        return self.counters
+
+    def zvt_paid(self, reference: str, amount_cents: int) -> ZvtCounters:
+        self.counters = next_counters(self.counters, reference, amount_cents)
+        return self.counters
+
+    def zvt_answered(self, reference: str) -> None:
+        if self.counters.unanswered == reference:
+            self.counters = dataclasses.replace(self.counters, unanswered=None)
+
+    def zvt_end_of_day(self) -> ZvtCounters:
+        before = self.counters
+        self.counters = dataclasses.replace(before, receipt=0, day_count=0, day_cents=0)
+        return before

@@ -102,10 +102,10 @@ def test_every_outcome_and_late_payments_read_back_as_the_running_kiosk_counted(
 
 
 def test_a_journal_from_before_ended_as_keeps_its_counts_when_it_is_upgraded(tmp_path: Path) -> None:
-    """Schema 5 keeps the first outcome; a schema-4 journal reads back the same before and after."""
+    """Schema 6 keeps the first outcome; a schema-5 journal reads back the same before and after."""
     path = tmp_path / "journal.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
-    schema.migrate(conn, schema.MIGRATIONS[:4])
+    schema.migrate(conn, schema.MIGRATIONS[:5])
     rows = [("O-1", "paid", 0, 150), ("O-2", "paid", 1, 0), ("O-3", "cancelled", 0, 0), ("O-4", "error", 0, 0),
             ("O-5", "awaiting_payment", 0, 0)]
     for reference, phase, late, tip in rows:

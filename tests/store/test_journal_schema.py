@@ -40,7 +40,7 @@ def test_an_empty_file_is_migrated_to_the_current_version(journal_path: Path) ->
         pass
     assert _user_version(journal_path) == schema.CURRENT_VERSION >= 1
     assert set(_tables(journal_path)) == {"sale", "attempt", "status", "print_job", "till_message",
-                                          "reference_counter", "day_close", "journal_mark"}
+                                          "reference_counter", "day_close", "journal_mark", "zvt_counter"}
 
 
 def test_the_file_is_in_wal_mode(journal_path: Path) -> None:

@@ -49,6 +49,7 @@ class Booking:
     """What the till books for a paid sale."""
 
     amount_cents: int
+    """The total charged: what the customer saw and paid, the till's amount plus the tip."""
     trace: int
     receipt: int
     at: datetime
@@ -58,16 +59,32 @@ class Booking:
     session_id: str
     reference: str
     with_currency: bool
+    tip_cents: int = 0
+    """The customer's tip, within ``amount_cents`` (``[tips]``)."""
+
+
+def eur(cents: int) -> str:
+    """``12,50``: cents as the slip and the additional text write them (CP437 has no euro sign)."""
+    return f"{cents // 100},{cents % 100:02d}"
+
+
+def additional_text(b: Booking) -> str:
+    """BMP 3C: the tip first (a till that shows the text at all shows its start), then the Mion
+    session id and the kiosk's reference the till books and looks the payment up by."""
+    tip = (f"Tip EUR {eur(b.tip_cents)} incl. in EUR {eur(b.amount_cents)} (sale EUR "
+           f"{eur(b.amount_cents - b.tip_cents)}); ") if b.tip_cents else ""
+    return f"{tip}Mion session {b.session_id} ref {b.reference}"[:999]
 
 
 def paid_status(b: Booking) -> bytes:
-    """``04 0F`` for a payment: result 00, amount, trace, time, date, receipt, TID, card name, and
-    the Mion session id and the kiosk's reference in the additional text."""
+    """``04 0F`` for a payment: result 00, the amount charged (with a tip: the total), trace, time,
+    date, receipt, TID, card name, and the tip, the Mion session id and the kiosk's reference in the
+    additional text (:func:`additional_text`)."""
     data = (b"\x27\x00" + amount_bmp(b.amount_cents) + b"\x0b" + bcd(b.trace % 1_000_000, 3)
             + b"\x0c" + bcd(int(b.at.strftime("%H%M%S")), 3) + b"\x0d" + bcd(int(b.at.strftime("%m%d")), 2)
             + b"\x87" + bcd(b.receipt % 10_000, 2) + b"\x19\x60" + b"\x29" + bcd(int(b.terminal_id), 4)
             + text_bmp(0x8B, b.card_name + "\x00", 2)
-            + text_bmp(0x3C, f"Mion session {b.session_id} ref {b.reference}"[:999], 3))
+            + text_bmp(0x3C, additional_text(b), 3))
     if b.with_currency:
         data += b"\x49" + bcd(EUR, 2)
     return encode_apdu(0x04, 0x0F, data)
@@ -104,10 +121,14 @@ def print_line(text: str, *, last: bool = False) -> bytes:
 
 
 def slip_lines(b: Booking) -> list[str]:
-    """The payment slip the till prints when it asked to print the receipts itself."""
+    """The payment slip the till prints when it asked to print the receipts itself. With a tip the
+    amount line is the till's amount, then the tip and the total charged."""
+    amounts = [f"Amount EUR {eur(b.amount_cents)}"] if not b.tip_cents else [
+        f"Amount EUR {eur(b.amount_cents - b.tip_cents)}", f"Tip    EUR {eur(b.tip_cents)}",
+        f"Total  EUR {eur(b.amount_cents)}"]
     return [
         f"{b.card_name} payment",
-        f"Amount EUR {b.amount_cents // 100},{b.amount_cents % 100:02d}",
+        *amounts,
         f"Date {b.at:%d.%m.%Y} {b.at:%H:%M:%S}",
         f"Terminal {b.terminal_id}  Trace {b.trace % 1_000_000:06d}",
         f"Receipt {b.receipt % 10_000:04d}",

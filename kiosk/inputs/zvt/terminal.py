@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 from kiosk import __version__
 from kiosk.config import Settings, shop_timezone
 from kiosk.core.model import Phase, SaleSource
-from kiosk.errors import SaleRefused
+from kiosk.errors import SaleRefused, StoreError
 from kiosk.inputs.till_protocol import SaleDesk
 from kiosk.inputs.zvt import status as st
 from kiosk.inputs.zvt.apdu import Apdu, ZvtError, bcd, from_bcd, llvar, parse_bmps
+from kiosk.store.zvt_book import ZvtCounters
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class Out:
 
     apdu: bytes
     paid_reference: str | None = None
+    """Set on each message of a payment's block (status, print lines, Completion)."""
+    closes: bool = False
+    """The Completion of a payment: the till's answer to it books the payment."""
     sent_at: datetime | None = None
     resends: int = 0
     resend_at: datetime | None = None
@@ -63,15 +67,20 @@ class Auth:
     cancel_asked: bool = False
 
 
-@dataclass(slots=True)
-class Totals:
-    count: int = 0
-    cents: int = 0
-
-
 def outcome_line(kind: str, reference: str, detail: str = "") -> str:
-    """The till message the journal queues for an outcome: ``ZVT <kind> <reference> [<detail>]``."""
+    """The till message the journal queues for an outcome: ``ZVT <kind> <reference> [<detail>]``.
+
+    A payment's detail is its Mion session id, then ``tip=<cents>`` when the customer added a tip."""
     return f"ZVT {kind} {reference} {detail}".rstrip()
+
+
+def tip_of(fields: list[str]) -> int:
+    """The ``tip=<cents>`` among a payment line's fields; 0 when there is none (tips off, no tip)."""
+    for field in fields:
+        value = field.removeprefix("tip=")
+        if value != field and value.isascii() and value.isdigit():
+            return int(value)
+    return 0
 
 
 class Terminal:
@@ -89,8 +98,8 @@ class Terminal:
         self.outbox: deque[Out] = deque()
         self.waiting: Out | None = None
         self.last_booking: st.Booking | None = None
-        self.totals = Totals()
-        self._trace = int(now().timestamp()) % 100_000 * 10
+        self._book = desk.zvt_book()
+        self._restart_checked = False
         self._commands: dict[tuple[int, int], Callable[[bytes], list[bytes]]] = {
             (0x06, 0x00): self._register, (0x06, 0x02): self._log_off, (0x06, 0x01): self._authorize,
             (0x06, 0xB0): self._abort, (0x05, 0x01): self._status_enquiry, (0x06, 0x50): self._end_of_day,
@@ -127,13 +136,27 @@ class Terminal:
         auth = self.auth
         if positive and auth is not None and out.apdu[:2] == b"\x04\xff":  # the till waits T4 again
             auth.till_deadline = self._now() + timedelta(seconds=T4_S)
-        if out.paid_reference is not None:
-            if positive:
-                log.info("ZVT: the till booked sale %s", out.paid_reference)
-            else:
-                self._not_booked(out.paid_reference, f"the till refused the paid status (84 {apdu.instr:02X})")
         self.waiting = None
+        if out.paid_reference is not None and not positive:
+            self._unbooked(out.paid_reference, f"the till refused the paid status (84 {apdu.instr:02X})")
+        elif out.paid_reference is not None and out.closes:
+            log.info("ZVT: the till booked sale %s", out.paid_reference)
+            self._answered(out.paid_reference)
         return self._send()
+
+    def _unbooked(self, reference: str, why: str) -> None:
+        """The till did not book ``reference``: note it, and send it nothing more of that payment."""
+        self._not_booked(reference, why)
+        self._answered(reference)
+        kept = [out for out in self.outbox if out.paid_reference != reference]
+        self.outbox.clear()
+        self.outbox.extend(kept)
+
+    def _answered(self, reference: str) -> None:
+        try:
+            self._book.zvt_answered(reference)
+        except StoreError as exc:
+            log.error("ZVT: cannot note the till's answer for %s: %s", reference, exc)
 
     def _send(self) -> list[bytes]:
         if self.waiting is not None or not self.outbox:
@@ -144,7 +167,8 @@ class Terminal:
 
     def _queue(self, *apdus: bytes, paid_reference: str | None = None) -> None:
         for i, apdu in enumerate(apdus):
-            self.outbox.append(Out(apdu, paid_reference if i == 0 else None))
+            closes = paid_reference is not None and i == len(apdus) - 1
+            self.outbox.append(Out(apdu, paid_reference, closes=closes))
 
     def _password_ok(self, data: bytes) -> bool:
         return data[:3] == self._password
@@ -185,6 +209,7 @@ class Terminal:
         if self.auth is not None:
             return [st.nak(st.RC_PLEASE_WAIT)]
         try:
+            self._end_orphan()
             reference = self._desk.start_sale(amount, None)
         except SaleRefused as refused:
             log.info("ZVT authorization of %d cents refused: %s %s", amount, refused.code, refused.reason)
@@ -196,6 +221,17 @@ class Terminal:
         if self.auth.wants_status:
             self._queue(st.intermediate())
         return [st.ACK]
+
+    def _end_orphan(self) -> None:
+        """A till sale still open that no authorization of the till waits for (it was resumed after a
+        restart; the till gave up on it then): the till's new authorization replaces it. A payment
+        for it that still lands is noted as not booked by the till."""
+        open_sale = self._desk.sale_state(None)
+        if self.auth is None and open_sale is not None and open_sale.source is SaleSource.POS \
+                and not open_sale.phase.is_final:
+            log.info("ZVT: sale %s from before the restart is cancelled; the till starts a new one",
+                     open_sale.reference)
+            self._desk.cancel_sale(open_sale.reference)
 
     def _refusal_code(self, code: str, amount: int) -> int:
         if code == "AMOUNT_RANGE":
@@ -231,9 +267,13 @@ class Terminal:
         if self.auth is not None:
             return [st.nak(st.RC_PLEASE_WAIT)]
         at = self._local_now()
-        totals, self.totals = self.totals, Totals()
-        log.info("ZVT end-of-day: %d payments, %d cents", totals.count, totals.cents)
-        self._queue(st.end_of_day_status(totals.cents, at), st.completion())
+        try:
+            totals = self._book.zvt_end_of_day()
+        except StoreError as exc:
+            log.error("ZVT end-of-day refused: the journal cannot be read or written: %s", exc)
+            return [st.nak(st.RC_NOT_READY)]
+        log.info("ZVT end-of-day: %d payments, %d cents", totals.day_count, totals.day_cents)
+        self._queue(st.end_of_day_status(totals.day_cents, at), st.completion())
         return [st.ACK]
 
     def _diagnosis(self, data: bytes) -> list[bytes]:
@@ -253,6 +293,8 @@ class Terminal:
 
     def outcome(self, line: str) -> list[bytes]:
         """Act on a till message the journal queued (:func:`outcome_line`); the APDUs to send now."""
+        if not self._restart_checked:  # a payment unanswered before the restart is noted first, as such
+            self._check_restart()
         parts = line.split()
         if len(parts) < 3 or parts[0] != "ZVT":
             return []
@@ -269,12 +311,13 @@ class Terminal:
             if auth is None or not mine:
                 self._not_booked(reference, why)
                 return []
+            total, tip = self._charged(auth, tip_of(rest[1:]))  # StoreError: the message waits
+            counters = self._book.zvt_paid(reference, total)
             self.auth = None
-            booking = self._booking(auth, session)
+            booking = self._booking(auth, session, counters, total, tip)
             self.last_booking = booking
-            self.totals.count += 1
-            self.totals.cents += auth.amount_cents
-            lines = [st.print_line(text, last=i == 6) for i, text in enumerate(st.slip_lines(booking))]
+            slip = st.slip_lines(booking)
+            lines = [st.print_line(text, last=i == len(slip) - 1) for i, text in enumerate(slip)]
             prints = lines if self.config & 0x82 == 0x82 else []
             self._queue(st.paid_status(booking), *prints, st.completion(), paid_reference=reference)
         elif kind == "ENDED" and auth is not None and mine:
@@ -288,18 +331,33 @@ class Terminal:
             self._queue(st.intermediate())
         return self._send()
 
-    def _booking(self, auth: Auth, session: str) -> st.Booking:
-        self._trace += 1
-        return st.Booking(amount_cents=auth.amount_cents, trace=self._trace, receipt=self._trace,
-                          at=self._local_now(), terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
-                          session_id=session, reference=auth.reference, with_currency=auth.with_currency)
+    def _charged(self, auth: Auth, line_tip: int) -> tuple[int, int]:
+        """The total charged and the tip within it: as the journal keeps the sale (the amount its Mion
+        session was created for, the total the customer saw), else the till's amount plus the tip
+        the payment's line carries."""
+        record = self._desk.sale_state(auth.reference)
+        if record is None:
+            return auth.amount_cents + line_tip, line_tip
+        if record.amount_cents - record.tip_cents != auth.amount_cents:
+            log.warning("ZVT sale %s: the journal has %d cents (tip %d) for the till's %d; the journal's are told",
+                        auth.reference, record.amount_cents, record.tip_cents, auth.amount_cents)
+        return record.amount_cents, record.tip_cents
+
+    def _booking(self, auth: Auth, session: str, counters: ZvtCounters, total: int, tip: int) -> st.Booking:
+        return st.Booking(amount_cents=total, tip_cents=tip, trace=counters.trace,
+                          receipt=counters.receipt, at=self._local_now(), terminal_id=self._zvt.terminal_id,
+                          card_name=self._zvt.card_name, session_id=session, reference=auth.reference,
+                          with_currency=auth.with_currency)
 
     def _journal_booking(self) -> st.Booking | None:
         """The last paid till sale as the journal holds it (after a restart the memory is empty)."""
         record = self._desk.last_paid()
         if record is None or record.source is not SaleSource.POS or record.paid_at is None:
             return None
-        return st.Booking(amount_cents=record.amount_cents, trace=self._trace, receipt=self._trace,
+        counters = self._book.zvt_counters()
+        numbered = counters.last_reference == record.reference  # else paid after the till gave up: no numbers
+        return st.Booking(amount_cents=record.amount_cents, tip_cents=record.tip_cents, trace=counters.trace if numbered else 0,
+                          receipt=counters.last_receipt if numbered else 0,
                           at=record.paid_at.astimezone(shop_timezone(self._settings)),
                           terminal_id=self._zvt.terminal_id, card_name=self._zvt.card_name,
                           session_id=record.session_id or "-", reference=record.reference,
@@ -310,6 +368,8 @@ class Terminal:
 
     def tick(self) -> list[bytes]:
         """Time passed: intermediate status, the bound for a till without it, resends and give-ups."""
+        if not self._restart_checked:
+            self._check_restart()
         now = self._now()
         out = self.waiting
         if out is not None and out.resend_at is not None and now >= out.resend_at:
@@ -317,9 +377,9 @@ class Terminal:
             return [out.apdu]
         if out is not None and out.resend_at is None and out.sent_at is not None \
                 and (now - out.sent_at).total_seconds() >= ANSWER_WAIT_S:
-            if out.paid_reference is not None:
-                self._not_booked(out.paid_reference, "the till never answered the paid status")
             self.waiting = None
+            if out.paid_reference is not None:
+                self._unbooked(out.paid_reference, "the till never answered the paid status")
             return self._send()
         auth = self.auth
         if auth is None:
@@ -338,6 +398,17 @@ class Terminal:
             return self._send()
         return []
 
+    def _check_restart(self) -> None:
+        """Once, at the start: a paid status the till had not answered when the kiosk stopped."""
+        try:
+            reference = self._book.zvt_counters().unanswered
+        except StoreError as exc:
+            log.error("ZVT: cannot read the terminal's counters: %s", exc)
+            return
+        self._restart_checked = True
+        if reference is not None:
+            self._unbooked(reference, "the kiosk restarted before the till acknowledged the paid status")
+
     def _till_gives_up(self, auth: Auth, now: datetime) -> bool:
         """The sale must end now, or the till stops waiting before it hears the outcome."""
         if not auth.wants_status and (now - auth.started).total_seconds() >= self._zvt.max_wait_s:
@@ -351,11 +422,11 @@ class Terminal:
 
     def reset(self) -> None:
         """The link was reopened: messages of ours in flight are lost."""
-        for out in ([self.waiting] if self.waiting else []) + list(self.outbox):
-            if out.paid_reference is not None:
-                self._not_booked(out.paid_reference, "the till's link dropped before it booked the payment")
+        lost = {out.paid_reference for out in ([self.waiting] if self.waiting else []) + list(self.outbox)}
         self.waiting = None
         self.outbox.clear()
+        for reference in sorted(r for r in lost if r is not None):
+            self._unbooked(reference, "the till's link dropped before it booked the payment")
 
 
 _PHASES = {p.value for p in Phase}

@@ -127,7 +127,8 @@ class ZvtTill(TillProtocol):
 
     @staticmethod
     def paid_message(paid: PaidSale) -> str | None:
-        return outcome_line("PAID", paid.reference, paid.session_id)
+        tip = f" tip={paid.tip_cents}" if paid.tip_cents else ""
+        return outcome_line("PAID", paid.reference, paid.session_id + tip)
 
     @staticmethod
     def ended_message(reference: str, phase: Phase, detail: str | None) -> str | None:
