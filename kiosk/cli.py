@@ -103,7 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--print", action="store_true", dest="to_printer", help="also print it on the receipt printer")
     report.add_argument("--close", action="store_true", help="Z report: close the day (once per day)")
 
-    doctor = command("doctor", "check config, API key, Mion and TLS, clock, display, till port, printer, GPIO")
+    doctor = command("doctor", "check config, API key, Mion and TLS, clock, display, till port, printer, GPIO, "
+                     "NFC reader, metrics listener, version and updates")
     doctor.add_argument("--json", action="store_true", help="print JSON instead of one line per check")
     doctor.add_argument("--live", action="store_true",
                         help="create one payment session of 1 cent with the configured key (never paid, left to "

@@ -6,7 +6,8 @@ rather than guessing. The API key is only ever reported as present or missing, a
 another setting is shown as ``***`` (see ``kiosk.config_check``).
 
 Checks, in order: config, API key, Mion (reachable, TLS, key accepted), clock, display, till serial
-port, receipt printer, GPIO. Checks that depend on a setting are "skipped" when the setting turns them
+port, receipt printer, GPIO, NFC reader, then the fleet's (:mod:`kiosk.appliance.doctor_fleet`): the
+metrics listener, the running version, a pending update and the last rollback. Checks that depend on a setting are "skipped" when the setting turns them
 off or when the config itself is invalid. The Mion check only looks a reference up (a 404 that says the
 path does not exist fails it); ``kiosk doctor --live`` (:func:`run_live`) goes through every endpoint.
 """
@@ -64,6 +65,10 @@ class SystemPaths:
     python: str = sys.executable
     subprocess_timeout_s: float = 10.0
     network_timeout_s: float = 3.0
+    update_root: Path = Path("/opt/kiosk")
+    """Where ``kiosk update`` keeps the kiosk's environments."""
+    kiosk_state: Path = Path("/var/lib/kiosk")
+    """The state folder of ``kiosk.service``, where a new version confirms that it reached READY."""
 
 
 @dataclass(slots=True)
@@ -86,7 +91,7 @@ def run_doctor(
     ctx = _Context(config_path, environ, system or SystemPaths())
     checks: list[Callable[[_Context], CheckResult]] = [
         _check_config, _check_api_key, _check_mion, _check_clock, _check_display, _check_serial,
-        _check_printer, _check_gpio, _check_nfc,
+        _check_printer, _check_gpio, _check_nfc, _check_metrics, _check_version, _check_pending, _check_rollback,
     ]
     for check in checks:
         try:
@@ -373,6 +378,37 @@ def _check_nfc(ctx: _Context) -> CheckResult:
 
     status, detail, hint = check_nfc(ctx.settings.nfc, ctx.system.dev_dir)
     return CheckResult(name="nfc reader", status=status, detail=detail, hint=hint)  # type: ignore[arg-type]
+
+
+def _check_metrics(ctx: _Context) -> CheckResult:
+    if ctx.settings is None:
+        return _skipped("metrics", "config invalid")
+    from kiosk.appliance.doctor_fleet import check_metrics
+
+    return _result("metrics", check_metrics(ctx.settings.metrics, ctx.environ, ctx.system.network_timeout_s))
+
+
+def _check_version(ctx: _Context) -> CheckResult:
+    from kiosk.appliance.doctor_fleet import check_version
+
+    return _result("version", check_version(ctx.system.update_root))
+
+
+def _check_pending(ctx: _Context) -> CheckResult:
+    from kiosk.appliance.doctor_fleet import check_pending
+
+    return _result("update pending", check_pending(ctx.system.update_root, ctx.system.kiosk_state))
+
+
+def _check_rollback(ctx: _Context) -> CheckResult:
+    from kiosk.appliance.doctor_fleet import check_rollback
+
+    return _result("last rollback", check_rollback(ctx.system.update_root))
+
+
+def _result(name: str, outcome: tuple[str, str, str]) -> CheckResult:
+    status, detail, hint = outcome
+    return CheckResult(name=name, status=status, detail=detail, hint=hint)  # type: ignore[arg-type]
 
 
 def _skipped(name: str, why: str) -> CheckResult:

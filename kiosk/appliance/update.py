@@ -9,6 +9,7 @@ Layout under the root (``/opt/kiosk``)::
     update/pending.json     a switch not yet confirmed: {"previous", "new", "bundle", "since"}
     update/refused          digests of bundles refused or rolled back, one a line (never tried again)
     update/last.json        what the last run did, for ``kiosk doctor`` and a technician
+    update/rollback.json    the last rollback: {"at", "version", "to", "why"}, for ``kiosk doctor``
 
 Order of a run (``kiosk-update.service``, before ``kiosk.service`` at boot):
 
@@ -112,7 +113,9 @@ class Updater:
         self._refuse(str(pending["bundle"]))
         why = "it did not reach READY before the kiosk restarted" if at_boot else \
             f"it did not reach READY within {self.deadline_s:.0f} s"
-        return self._note(f"rolled back to {previous.name}: {why}", level=logging.ERROR)
+        at = self.clock()
+        self._write_json(self._dir / "rollback.json", {"at": at, "version": new.name, "to": previous.name, "why": why})
+        return self._note(f"rolled back to {previous.name}: {why}", level=logging.ERROR, at=at)
 
     # --- installing ---------------------------------------------------------------------------------
 
@@ -206,9 +209,9 @@ class Updater:
         with (self._dir / "refused").open("a", encoding="ascii") as f:
             f.write(digest + "\n")
 
-    def _note(self, what: str, *, level: int = logging.INFO) -> str:
+    def _note(self, what: str, *, level: int = logging.INFO, at: float | None = None) -> str:
         log.log(level, "update: %s", what)
-        self._write_json(self._dir / "last.json", {"at": self.clock(), "what": what})
+        self._write_json(self._dir / "last.json", {"at": self.clock() if at is None else at, "what": what})
         return what
 
     def _write_json(self, path: Path, data: dict[str, object]) -> None:

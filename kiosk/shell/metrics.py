@@ -103,14 +103,15 @@ class KioskMetrics:
         self.sales.labels(phase.value).inc()
 
     def sale_paid(self, record: SaleRecord, *, late: bool, paid_at: datetime) -> None:
-        """A payment was journaled (once per sale). A late one counts as a late payment; its sale was
-        already counted by the outcome it ended with."""
+        """A payment was journaled (once per sale). A sale that had already ended unpaid was counted by
+        that outcome (``record.ended_as``) and stays there; any other counts as paid. A late one (paid
+        after its invoice's time) also counts as a late payment."""
         if late:
             self.late.inc()
-        else:
+        if record.ended_as is None:
             self.sales.labels(Phase.PAID.value).inc()
         self.paid_cents.inc(record.amount_cents)
-        self.tips_cents.inc(int(getattr(record, "tip_cents", 0) or 0))  # once the journal keeps tips
+        self.tips_cents.inc(record.tip_cents)
         if record.amount_msat is not None:
             self.paid_sats.inc(record.amount_msat / 1000)
         with self._lock:

@@ -382,8 +382,8 @@ class Journal(Outboxes, TillBookings):
                 log.log(level, "journal: %s is already %s; not ending it as %s", reference, current.value,
                         phase.value)
                 return False
-            conn.execute("UPDATE sale SET phase = ?, detail = COALESCE(?, detail), updated_us = ? WHERE id = ?",
-                         (phase.value, detail, now, sale_id))
+            conn.execute("UPDATE sale SET phase = ?, ended_as = ?, detail = COALESCE(?, detail), updated_us = ? "
+                         "WHERE id = ?", (phase.value, phase.value, detail, now, sale_id))
             if till_line is not None:
                 insert_till_line(conn, sale_id, till_line, final=True, now=now)
         return True

@@ -51,6 +51,8 @@ class SaleRecord:
     statuses: tuple[StatusRecord, ...] = ()
     tip_cents: int = 0
     """The customer's tip, as part of ``amount_cents`` (the total charged); the price is the difference."""
+    ended_as: Phase | None = None
+    """The unpaid outcome the sale first ended with, kept when a late payment then made it paid."""
 
     @property
     def amount_sat(self) -> int | None:

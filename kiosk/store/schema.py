@@ -150,7 +150,17 @@ _V5 = (
     "INSERT INTO zvt_counter (id) VALUES (1)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = (
+    # The outcome a sale first ended with (expired, cancelled, blocked, error), kept when a late payment
+    # then makes it paid: the metrics count each sale once, by that first outcome (docs/fleet/README.md).
+    # NULL for a sale that never ended unpaid. Sales ended before this version get their phase; a late
+    # payment from before it is recorded as expired, the way earlier releases counted it.
+    "ALTER TABLE sale ADD COLUMN ended_as TEXT",
+    "UPDATE sale SET ended_as = phase WHERE phase IN ('expired', 'cancelled', 'blocked', 'error')",
+    "UPDATE sale SET ended_as = 'expired' WHERE phase = 'paid' AND late = 1",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """``MIGRATIONS[n]`` are the statements that take a journal from version ``n`` to ``n + 1``."""
 
 CURRENT_VERSION = len(MIGRATIONS)
@@ -221,7 +231,7 @@ def maybe_from_us(value: int | None) -> datetime | None:
 
 SALE_COLUMNS = (
     "id, reference, amount_cents, source, phase, created_us, updated_us, session_id, paid_at_us, "
-    "amount_msat, detail, late, receipt_printed_us, till_notified_us, tip_cents"
+    "amount_msat, detail, late, receipt_printed_us, till_notified_us, tip_cents, ended_as"
 )
 """The ``sale`` columns in the order :func:`sale_from_row` expects."""
 
@@ -231,7 +241,7 @@ def sale_from_row(
 ) -> SaleRecord:
     """A :class:`SaleRecord` from a ``SELECT {SALE_COLUMNS}`` row and its child records."""
     (_, reference, amount_cents, source, phase, created_us, updated_us, session_id, paid_at_us,
-     amount_msat, detail, late, printed_us, notified_us, tip_cents) = row
+     amount_msat, detail, late, printed_us, notified_us, tip_cents, ended_as) = row
     return SaleRecord(
         reference=str(reference),
         amount_cents=_int(amount_cents),
@@ -249,6 +259,7 @@ def sale_from_row(
         attempts=attempts,
         statuses=statuses,
         tip_cents=_int(tip_cents),
+        ended_as=None if ended_as is None else Phase(ended_as),
     )
 
 

@@ -1,11 +1,11 @@
 """What the journal holds in total: the counts the metrics start from, so they survive a restart.
 
-Read once at start on a read-only connection of its own, never by the loop. Each sale counts once,
-by the outcome the journal keeps for it. A late payment turns an ended sale into a paid one and the
-journal keeps only that it was late. The running kiosk counted that sale when it ended unpaid and
-then the late payment (not a second outcome); read back, it counts as a late payment and, for the
-outcome it first ended with, which the journal no longer holds, as expired, the way nearly every
-late payment begins. So the counts after a restart do not fall below those shown before it.
+Read once at start on a read-only connection of its own, never by the loop. Each sale counts once, by
+the outcome it first ended with: a sale that ended expired, cancelled, blocked or error and was then
+paid late stays under that outcome (the journal keeps it in ``ended_as``), and its payment counts as a
+late payment. That is how the running kiosk counts (:class:`kiosk.shell.metrics.KioskMetrics`), so the
+counters read back equal the counters before a restart. A journal older than ``ended_as`` (read before
+the kiosk upgraded it) counts a late payment's sale as expired, as the releases that wrote it did.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from kiosk.errors import StoreError
 from kiosk.store.paths import reading_uri
 
 TIP_COLUMN = "tip_cents"
-"""The sale column that would hold a tip; until the journal has one, tips read back as 0."""
+"""The sale column that holds a tip (schema 4); in an older journal tips read back as 0."""
+ENDED_COLUMN = "ended_as"
+"""The sale column that keeps the outcome a sale first ended with (schema 6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +42,16 @@ def count(conn: sqlite3.Connection) -> Tallies:
     """The totals of the journal on ``conn``."""
     finals = tuple(phase.value for phase in FINAL_PHASES)
     outcomes = {phase: 0 for phase in finals}
-    marks = ",".join("?" * len(finals))
-    for phase, late, sales in conn.execute(
-            f"SELECT phase, late, COUNT(*) FROM sale WHERE phase IN ({marks}) GROUP BY phase, late", finals):
-        late_paid = phase == Phase.PAID.value and late
-        outcomes[Phase.EXPIRED.value if late_paid else phase] += sales
     columns = {row[1] for row in conn.execute("PRAGMA table_info(sale)")}
+    if ENDED_COLUMN in columns:
+        outcome = f"COALESCE({ENDED_COLUMN}, phase)"
+    else:
+        outcome = f"CASE WHEN phase = '{Phase.PAID.value}' AND late THEN '{Phase.EXPIRED.value}' ELSE phase END"
+    marks = ",".join("?" * len(finals))
+    for first, sales in conn.execute(
+            f"SELECT {outcome}, COUNT(*) FROM sale WHERE phase IN ({marks}) GROUP BY 1", finals):
+        if first in outcomes:
+            outcomes[first] += sales
     tips = f"COALESCE(SUM({TIP_COLUMN}), 0)" if TIP_COLUMN in columns else "0"
     cents, msat, tip_cents, late_payments, last_us = conn.execute(
         f"SELECT COALESCE(SUM(amount_cents), 0), COALESCE(SUM(amount_msat), 0), {tips}, COALESCE(SUM(late), 0), "

@@ -38,7 +38,8 @@ def system(tmp_path: Path) -> SystemPaths:
     dev.mkdir()
     flag = tmp_path / "synchronized"
     flag.touch()
-    return SystemPaths(dev_dir=dev, timesync_flag=flag,
+    return SystemPaths(dev_dir=dev, timesync_flag=flag, update_root=tmp_path / "opt-kiosk",
+                       kiosk_state=tmp_path / "var-lib-kiosk",
                        timedatectl=("false",), subprocess_timeout_s=20.0, network_timeout_s=1.0)
 
 
@@ -68,7 +69,8 @@ def test_healthy_kiosk_passes_every_check(tmp_path: Path, sim: MionSimulator, sy
 
     checks = by_name(results)
     assert [r.name for r in results] == ["config", "api key", "mion", "clock", "display", "till port", "printer",
-                                         "gpio", "nfc reader"]
+                                         "gpio", "nfc reader", "metrics", "version", "update pending",
+                                         "last rollback"]
     assert checks["config"].status == "ok"
     assert checks["api key"].status == "ok"
     assert checks["mion"].status == "ok" and "key accepted" in checks["mion"].detail

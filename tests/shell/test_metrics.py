@@ -295,11 +295,11 @@ def test_a_paid_sale_with_a_tip_counts_it_and_a_late_one_counts_as_late(fake_mon
 
     metrics, app = health_app(fake_monotonic)
     paid_at = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-    tipped = SimpleNamespace(amount_cents=1150, amount_msat=2_000_000, tip_cents=150)
+    tipped = SimpleNamespace(amount_cents=1150, amount_msat=2_000_000, tip_cents=150, ended_as=None)
     metrics.sale_paid(tipped, late=False, paid_at=paid_at)  # type: ignore[arg-type]
     metrics.sale_ended(Phase.EXPIRED)
-    metrics.sale_paid(SimpleNamespace(amount_cents=500, amount_msat=None), late=True,  # type: ignore[arg-type]
-                      paid_at=paid_at.replace(hour=11))
+    expired = SimpleNamespace(amount_cents=500, amount_msat=None, tip_cents=0, ended_as=Phase.EXPIRED)
+    metrics.sale_paid(expired, late=True, paid_at=paid_at.replace(hour=11))  # type: ignore[arg-type]
     found = samples(call(app, "/metrics")[1])
     assert found[("kiosk_tips_cents_total", ())] == 150
     assert found[("kiosk_paid_cents_total", ())] == 1650 and found[("kiosk_paid_sats_total", ())] == 2000
