@@ -8,6 +8,7 @@ import string
 import pytest
 import qrcode
 import qrcode.constants
+import qrcode.exceptions
 import qrcode.util
 
 from kiosk.display import qr_mask
@@ -81,3 +82,42 @@ def test_the_codewords_are_qrcodes_at_every_level_and_many_versions(error_correc
         code.best_fit()
         assert qr_mask.codewords(code) == qrcode.util.create_data(code.version, code.error_correction,
                                                                   code.data_list)
+
+
+def _qrcode_version(length: int) -> int:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(qrcode.util.QRData(b"A" * length, mode=qrcode.util.MODE_ALPHA_NUM))
+    try:
+        return int(code.best_fit())
+    except (ValueError, qrcode.exceptions.DataOverflowError):  # qrcode 8 raises ValueError past v40
+        return 41
+
+
+def test_the_version_and_bit_stream_match_qrcode_at_every_version_boundary() -> None:
+    """Around each payload length where qrcode moves to the next version (versions 1 to 30, so also
+    where the character count grows from 9 to 11 to 13 bits), the fast bit stream gives qrcode's
+    version; for every short payload (every way the last byte can end) and each version's longest,
+    qrcode's codewords too."""
+    rng = random.Random(7)
+    alphabet = qrcode.util.ALPHA_NUM.decode()
+    last = []  # the longest payload of each version
+    low = 1
+    for version in range(1, 31):
+        high = low
+        while _qrcode_version(high * 2) <= version:
+            high *= 2
+        lo, hi = high, high * 2
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if _qrcode_version(mid) <= version else (lo, mid)
+        last.append(lo)
+        low = lo + 1
+    for length in sorted({n + d for n in last for d in (-2, -1, 0, 1, 2)} | set(range(1, 121))):
+        payload = "".join(rng.choice(alphabet) for _ in range(length))
+        fast = qr_mask.new_code(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+        fast.add_data(qrcode.util.QRData(payload.encode("ascii"), mode=qrcode.util.MODE_ALPHA_NUM))
+        fast.version = qr_mask.fit_version(fast, qr_mask.alnum_bits(payload.encode("ascii"))[1])
+        assert fast.version == _qrcode_version(length), length
+        if length <= 120 or length in last:
+            assert qr_mask.codewords(fast) == qrcode.util.create_data(fast.version, fast.error_correction,
+                                                                      fast.data_list), length
