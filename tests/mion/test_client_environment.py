@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -46,3 +47,17 @@ def test_a_ca_bundle_in_the_environment_is_taken(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/shop-ca.pem")
     with client_for("https://api.mion.example") as client:
         assert client._http.verify == "/etc/ssl/shop-ca.pem"
+
+
+def test_a_status_path_is_prepared_once_and_every_poll_still_carries_the_key(simulator: MionSimulator,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with client_for(simulator.base_url) as client:
+        session = client.create_session(amount_cents=100, reference="PREP-1",
+                                        expires_at=datetime.now(UTC) + timedelta(minutes=5))
+        prepared: list[str] = []
+        prepare = client._http.prepare_request
+        monkeypatch.setattr(client._http, "prepare_request",
+                            lambda request: prepared.append(request.url) or prepare(request))
+        answers = [client.session_status(session.session_id) for _ in range(5)]
+    assert all(a.session_id == session.session_id for a in answers)  # the key went with each (else 401)
+    assert len(prepared) == 1  # prepared once, sent five times
