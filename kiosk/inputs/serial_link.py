@@ -22,12 +22,12 @@ import serial
 
 from kiosk.config import PosSettings
 from kiosk.errors import ConfigError
+from kiosk.inputs.reader_thread import stop_reader
 
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 0.1
 """How long one read blocks: bounds how quickly stop() is noticed."""
-JOIN_TIMEOUT_S = 2.0
 
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 _STOPBITS = {1: serial.STOPBITS_ONE, 2: serial.STOPBITS_TWO}
@@ -82,12 +82,8 @@ class SerialLink:
 
     def stop(self) -> None:
         """Stop the reader thread (joined with a timeout) and close the port."""
-        self._stop.set()
         thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.error("till serial reader did not stop within %.1f s", JOIN_TIMEOUT_S)
+        stop_reader(self._stop, thread, "till serial reader")
 
     def write(self, data: bytes) -> bool:
         """Send bytes to the till; False (nothing sent) when the port is not open or the write failed."""

@@ -14,11 +14,12 @@ import socket
 import threading
 from collections.abc import Callable
 
+from kiosk.inputs.reader_thread import stop_reader
+
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
 """How long one wait blocks: bounds how quickly stop() is noticed."""
-JOIN_TIMEOUT_S = 2.0
 READ_SIZE = 4096
 MIN_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
@@ -73,12 +74,8 @@ class TcpLink:
         return True
 
     def stop(self) -> None:
-        self._stop.set()
         thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.error("ZVT listener did not stop within %.1f s", JOIN_TIMEOUT_S)
+        stop_reader(self._stop, thread, "ZVT listener")
 
     def write(self, data: bytes) -> bool:
         """Send bytes to the till; False when none is connected or the write failed."""
