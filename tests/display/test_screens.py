@@ -144,3 +144,13 @@ def test_dimmed_idle_is_darker_but_still_shows_the_same_things(assets: Assets) -
     b = screens.render(dimmed, Frame(view=IdleView(shop_name="Café Aurora", dimmed=True)), "en", assets=assets)
     assert [x.text for x in a] == [x.text for x in b]
     assert max(pygame.image.tobytes(dimmed, "RGB")) < max(pygame.image.tobytes(bright, "RGB"))
+
+
+def test_the_readme_names_every_screen_the_screenshot_command_renders() -> None:
+    from pathlib import Path
+
+    from kiosk.display.screenshot import SCREEN_NAMES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("(screens: ", 1)[1].split(")", 1)[0]
+    assert [name.strip() for name in listed.replace("\n", " ").split(",")] == list(SCREEN_NAMES)
