@@ -230,3 +230,54 @@ def test_a_pole_display_cleared_while_the_customer_chooses_keeps_the_waiting_sal
     ask(reg, amount_cents=1000, source=SaleSource.POLE)
     assert reg.handle(ev.PoleUpdated(lines=("", ""), total_cents=None), T0) == []
     assert isinstance(reg.view(T0), TipView) and reg.open_reference == REF
+
+
+def test_a_negative_amount_or_percentage_has_no_tip_and_zero_is_allowed() -> None:
+    assert tip_for(0, 0) == 0 and tip_for(0, 15) == 0 and tip_for(1250, 0) == 0
+    for amount, pct in ((-1, 10), (1250, -1)):
+        with pytest.raises(ValueError, match="must not be negative"):
+            tip_for(amount, pct)
+
+
+def test_the_presets_by_default_are_five_ten_and_fifteen_percent_on_keys_one_to_three() -> None:
+    reg = Register(Timing(), tips=TipRules())
+    ask(reg)
+    view = reg.view(T0)
+    assert isinstance(view, TipView)
+    assert [(o.key, o.pct) for o in view.options] == [("1", 5), ("2", 10), ("3", 15), ("0", 0)]
+
+
+def test_a_typed_tip_keeps_the_total_within_the_largest_amount_to_the_cent() -> None:
+    reg = tipping(max_amount_cents=100_000)
+    ask(reg, amount_cents=99_990)  # 10 cents of room: a tip of 0.10 is the most
+    press(reg, Key.SEPARATOR)
+    for key in (Key.D0, Key.SEPARATOR, Key.D1, Key.D1):  # 0.11: one cent too much
+        press(reg, key)
+    assert press(reg, Key.ENTER) == []
+    view = reg.view(T0)
+    assert isinstance(view, TipCustomView) and view.max_tip_cents == 10 and view.error is EntryError.TOO_LARGE
+    press(reg, Key.BACKSPACE)
+    press(reg, Key.D0)  # 0.10
+    out = press(reg, Key.ENTER)
+    assert isinstance(out[0], fx.RecordSale) and (out[0].amount_cents, out[0].tip_cents) == (100_000, 10)
+
+
+@pytest.mark.parametrize(("custom", "amount", "opens"), [(True, 1250, True), (False, 1250, False),
+                                                          (True, 100_000, False)])
+def test_the_separator_opens_a_typed_tip_only_when_allowed_and_there_is_room(custom: bool, amount: int,
+                                                                             opens: bool) -> None:
+    reg = Register(Timing(max_amount_cents=100_000), tips=TipRules(custom=custom))
+    ask(reg, amount_cents=amount)
+    press(reg, Key.SEPARATOR)
+    assert isinstance(reg.view(T0), TipCustomView) is opens
+
+
+def test_a_sale_asked_for_while_an_invoice_is_open_is_refused_with_tips_on_too() -> None:
+    reg = tipping()
+    ask(reg)
+    out = press(reg, Key.D2)  # 10 %: the sale opens and asks Mion for a session
+    assert any(isinstance(e, fx.CreateSession) for e in out)
+    reg.handle(ev.SessionCreated(reference=REF, session=Session(session_id="s1")), T0)
+    with pytest.raises(SaleRefused) as refused:
+        ask(reg, ref="K1-other")
+    assert refused.value.code == "BUSY" and reg.open_reference == REF
