@@ -170,17 +170,3 @@ def test_kiosk_doctor_prints_the_fleet_lines_with_their_verdicts(tmp_path: Path,
     assert lines["update"].startswith("SKIPPED") and lines["last"].startswith("SKIPPED")
 
 
-@pytest.fixture
-def key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def usb(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
-    wheels = tmp_path / "wheelhouse"
-    wheels.mkdir()
-    fake_wheel(wheels)
-    stick = tmp_path / "usb"
-    stick.mkdir()
-    b.make_bundle(wheels, "0.2.0", key, stick / "kiosk-update-0.2.0.tar")
-    return stick

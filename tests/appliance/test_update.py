@@ -43,22 +43,6 @@ def fake_wheel(folder: Path, name: str = "kiosk", version: str = VERSION) -> Pat
     return path
 
 
-@pytest.fixture
-def key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def usb(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
-    wheels = tmp_path / "wheelhouse"
-    wheels.mkdir()
-    fake_wheel(wheels)
-    stick = tmp_path / "usb"
-    stick.mkdir()
-    b.make_bundle(wheels, VERSION, key, stick / f"kiosk-update-{VERSION}.tar")
-    return stick
-
-
 class Installs:
     """Stands in for ``python -m venv`` and pip: records what was asked, writes a ``bin/kiosk``."""
 
