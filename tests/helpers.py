@@ -35,6 +35,15 @@ def running_kiosk(settings: Settings, state_dir: Path, hooks: Hooks | None = Non
         yield app
 
 
+def charge(app: KioskApp, amount: str) -> None:
+    """Type ``amount`` on the kiosk's keypad and press Enter, as the cashier does."""
+    from kiosk.core import events as ev
+
+    for key in amount:
+        app.feed(ev.KeyPressed(key=ev.Key(key)))
+    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+
+
 def drive(app: KioskApp, until: Callable[[KioskApp], bool], *, timeout_s: float = 10.0,
           step: Callable[[KioskApp], None] | None = None) -> None:
     """Run the kiosk's real loop until ``until(app)`` holds; fail after ``timeout_s``."""

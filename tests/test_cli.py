@@ -32,7 +32,7 @@ from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
 from kiosk.store.journal import Journal
 from tests.bolt11_reader import read_bolt11
-from tests.helpers import API_KEY, drive, running_kiosk, settings_for
+from tests.helpers import API_KEY, charge, drive, running_kiosk, settings_for
 
 KIOSK = Path(sys.executable).parent / "kiosk"
 
@@ -93,9 +93,7 @@ def test_an_unknown_screen_is_refused_with_the_list_of_names(tmp_path: Path) -> 
 # --- the journal tools on a journal with real sales --------------------------------------------------
 
 def _sell(app: KioskApp, simulator: MionSimulator, amount: str, *, pay: bool) -> str:
-    for key in amount:
-        app.feed(ev.KeyPressed(key=ev.Key(key)))
-    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+    charge(app, amount)
     drive(app, lambda a: a.register.phase is Phase.AWAITING_PAYMENT)
     sale = app.register.sale
     assert sale is not None and sale.session_id is not None

@@ -13,13 +13,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.view import Frame, InvoiceView, PaidView
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import Hooks
 from kiosk.shell.messages import TillBytes
-from tests.helpers import drive, running_kiosk, settings_for
+from tests.helpers import charge, drive, running_kiosk, settings_for
 
 
 def test_a_keypad_sale_is_paid_printed_and_lit(simulator: MionSimulator, tmp_path: Path) -> None:
@@ -34,9 +33,7 @@ def test_a_keypad_sale_is_paid_printed_and_lit(simulator: MionSimulator, tmp_pat
 
     settings = settings_for(simulator, tmp_path)
     with running_kiosk(settings, tmp_path, Hooks(on_frame=on_frame)) as app:
-        for key in "12.5":
-            app.feed(ev.KeyPressed(key=ev.Key(key)))
-        app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+        charge(app, "12.5")
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
         sale = app.register.sale
         assert sale is not None and sale.session_id is not None
@@ -72,8 +69,6 @@ def test_a_fault_in_handling_till_input_is_logged_and_the_kiosk_goes_on(
         assert app.loop.parts is not None
         app.loop.parts.till = BrokenTill()  # type: ignore[assignment]
         app.post(TillBytes(b"SALE 100\r\n"))
-        for key in "7":
-            app.feed(ev.KeyPressed(key=ev.Key(key)))
-        app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+        charge(app, "7")
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
     assert "handling input from the till failed" in caplog.text

@@ -23,13 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.view import IdleView, InvoiceView, MessageKind, MessageView
 from kiosk.errors import StoreError
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
-from tests.helpers import API_KEY, drive, running_kiosk, settings_for
+from tests.helpers import API_KEY, charge, drive, running_kiosk, settings_for
 from tests.pty_till_driver import PtyTill
 
 LOADED_S = 30.0
@@ -53,12 +52,6 @@ class RefusingWrites:
                 yield conn
 
         app.journal._tx = tx  # type: ignore[method-assign]
-
-
-def charge(app: KioskApp, amount: str) -> None:
-    for key in amount:
-        app.feed(ev.KeyPressed(key=ev.Key(key)))
-    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
 
 
 def view(app: KioskApp) -> object:

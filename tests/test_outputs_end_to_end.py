@@ -21,7 +21,6 @@ from gpiozero.pins.mock import MockPin
 
 from kiosk.commands.demo import demo_settings
 from kiosk.config import Settings
-from kiosk.core import events as ev
 from kiosk.core.model import Phase
 from kiosk.core.view import InvoiceView
 from kiosk.mion.simulator import MionSimulator
@@ -29,7 +28,7 @@ from kiosk.outputs.light import default_pin_factory
 from kiosk.shell.app import KioskApp
 from kiosk.store.journal import Journal
 from kiosk.store.records import PrintJob, SaleRecord
-from tests.helpers import drive, running_kiosk, settings_for
+from tests.helpers import charge, drive, running_kiosk, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 EURO_CP858 = b"\xd5"
@@ -44,12 +43,6 @@ def _demo_like(simulator: MionSimulator, state_dir: Path) -> Settings:
         settings,
         light=dataclasses.replace(settings.light, enabled=True, pin="GPIO17", paid_on_s=PAID_ON_S),
         sale=dataclasses.replace(settings.sale, poll_interval_s=0.1, max_backoff_s=0.4, paid_screen_s=1.5))
-
-
-def _type_amount(app: KioskApp, text: str) -> None:
-    for key in text:
-        app.feed(ev.KeyPressed(key=ev.Key(key)))
-    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
 
 
 def _run_for(app: KioskApp, seconds: float) -> None:
@@ -72,7 +65,7 @@ def test_a_paid_sale_blinks_then_lights_then_goes_dark_and_prints_one_receipt(
         pin = default_pin_factory().pin("GPIO17")
         assert not pin.state  # dark while idle
 
-        _type_amount(app, "12.5")
+        charge(app, "12.5")
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
         pin.clear_states()
         _run_for(app, 1.6)  # a second on, a second off, each change within 0.5 s: at least one change in 1.6 s

@@ -22,7 +22,7 @@ from kiosk.shell import polls as polls_module
 from kiosk.shell.app import KioskApp
 from kiosk.shell.loop import MAX_WAIT_S
 from kiosk.shell.messages import Message
-from tests.helpers import API_KEY, drive, settings_for
+from tests.helpers import API_KEY, charge, drive, settings_for
 
 
 def kiosk(simulator: MionSimulator, tmp_path: Path) -> KioskApp:
@@ -49,9 +49,7 @@ def test_the_loop_sleeps_until_the_lights_next_change_and_no_longer(simulator: M
 
 
 def show_invoice(app: KioskApp) -> None:
-    for key in "12":
-        app.feed(ev.KeyPressed(key=ev.Key(key)))
-    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+    charge(app, "12")
     drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
 
 

@@ -22,7 +22,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kiosk.config import Settings
 from kiosk.config_metrics import MetricsSettings, split_listen
-from kiosk.core import events as ev
 from kiosk.core.model import Phase, SaleSource
 from kiosk.core.view import InvoiceView
 from kiosk.errors import ConfigError
@@ -33,7 +32,7 @@ from kiosk.shell.metrics_server import MetricsApp
 from kiosk.store.journal import Journal
 from kiosk.store.tallies import count, read_tallies
 from tests.clocks import FakeMonotonic
-from tests.helpers import drive, running_kiosk, settings_for
+from tests.helpers import charge, drive, running_kiosk, settings_for
 
 
 def fetch(url: str, *, auth: tuple[str, str] | None = None) -> tuple[int, str]:
@@ -66,9 +65,7 @@ def url(app: KioskApp, path: str) -> str:
 
 
 def pay_one_sale(app: KioskApp, simulator: MionSimulator) -> str:
-    for key in "12.5":
-        app.feed(ev.KeyPressed(key=ev.Key(key)))
-    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+    charge(app, "12.5")
     drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
     sale = app.register.sale
     assert sale is not None and sale.session_id is not None

@@ -29,7 +29,7 @@ from kiosk.shell.metrics import KioskMetrics
 from kiosk.store import schema
 from kiosk.store.journal import Journal
 from kiosk.store.tallies import count, read_tallies
-from tests.helpers import drive, running_kiosk
+from tests.helpers import charge, drive, running_kiosk
 from tests.shell.test_metrics import fetch, metrics_settings, pay_one_sale, samples, url
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -134,9 +134,7 @@ def test_a_kiosk_restarted_after_a_late_payment_serves_the_counters_it_had(simul
         quick = dataclasses.replace(app.register.timing, watch_poll_s=0.05)  # the late-payment watch, quicker
         app.register.timing, app.register.watches = quick, Watches(quick)
         pay_one_sale(app, simulator)
-        for key in "7":
-            app.feed(ev.KeyPressed(key=ev.Key(key)))
-        app.feed(ev.KeyPressed(key=ev.Key.ENTER))
+        charge(app, "7")
         drive(app, lambda a: isinstance(a.register.view(a.now()), InvoiceView))
         sale = app.register.sale
         assert sale is not None and sale.session_id is not None

@@ -6,13 +6,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from kiosk.core import events as ev
 from kiosk.core.view import InvoiceView, PaidView
 from kiosk.inputs.payment_reader import OfferedInvoice, PaymentReader
 from kiosk.mion.simulator import MionSimulator
 from kiosk.shell.app import KioskApp
 from kiosk.shell.messages import PrinterState, ReaderState
-from tests.helpers import API_KEY, drive, settings_for
+from tests.helpers import API_KEY, charge, drive, settings_for
 
 
 class RecordingReader(PaymentReader):
@@ -31,12 +30,6 @@ class RecordingReader(PaymentReader):
 
     def offer(self, invoice: OfferedInvoice | None) -> None:
         self.offers.append(invoice)
-
-
-def charge(app: KioskApp, amount: str) -> None:
-    for key in amount:
-        app.feed(ev.KeyPressed(key=ev.Key(key)))
-    app.feed(ev.KeyPressed(key=ev.Key.ENTER))
 
 
 def test_a_reader_is_offered_the_invoice_on_screen_and_nothing_once_it_is_paid(
